@@ -74,7 +74,7 @@ export class SafetensorsFile {
     try {
       header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLen).toString('utf8'));
     } catch (e) {
-      return fail(`header is not valid JSON (${(e as Error).message})`);
+      throw new SafetensorsError(`${source}: header is not valid JSON (${(e as Error).message})`);
     }
     if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
     this.dataStart = 8 + headerLen;

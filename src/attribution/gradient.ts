@@ -1,0 +1,51 @@
+/**
+ * Input gradient (saliency; Simonyan et al., 2014): |∂s/∂x| summed over colour channels, at pixel level.
+ * Targets are batched: one backward pass gives the maps of up to `batch` targets.
+ *
+ * @example
+ * const [map] = await gradient.attributeMany(input, [target], gradient.resolveParams({}));
+ */
+import type { PreparedTarget } from './target.ts';
+import type { AttributionInput, AttributionMap, AttributionMethod } from './types.ts';
+import { checkInt, checkKnownParams, DEFAULT_BATCH, inBatches, inputGradients, makeMap, stackPixels, sumAbsChannels } from './utils.ts';
+
+export interface GradientParams {
+  batch: number;
+}
+
+/** Raw ∂s/∂x [3, S, S] for each target (used by gradient × input and by parity tests). */
+export function rawGradients(input: AttributionInput, targets: PreparedTarget[], batch: number) {
+  const S = input.model.config.vision.imageSize;
+  return inBatches(targets, batch, (chunk) => {
+    const x = stackPixels(chunk.map(() => input.pixels), S);
+    const { grads, scores } = inputGradients(input.model, x, chunk);
+    x.dispose();
+    const n = 3 * S * S;
+    return chunk.map((_, i) => ({ grad: grads.slice(i * n, (i + 1) * n), score: scores[i] }));
+  });
+}
+
+export const gradient: AttributionMethod<GradientParams> = {
+  id: 'gradient',
+  title: 'Input gradient (Simonyan et al., 2014)',
+  signed: false,
+  resolveParams(p) {
+    checkKnownParams('gradient', p, ['batch']);
+    return { batch: checkInt('gradient', 'batch', p.batch ?? DEFAULT_BATCH, 1, 64) };
+  },
+  async attributeMany(input, targets, params): Promise<AttributionMap[]> {
+    const S = input.model.config.vision.imageSize;
+    return rawGradients(input, targets, params.batch).map(({ grad, score }, i) =>
+      makeMap(input, {
+        method: 'gradient',
+        target: targets[i].spec,
+        params: { ...params },
+        grid: { rows: S, cols: S },
+        values: sumAbsChannels(grad, S),
+        signed: false,
+        score,
+      }),
+    );
+  },
+};
+

@@ -1,0 +1,233 @@
+/**
+ * The public entry point: `loadClip(source, options)` resolves a model folder or hub id, reads its config,
+ * weights, tokenizer and preprocessor (separate objects, each usable alone), and returns a {@link Clip} with
+ * `encodeImage`, `encodeText`, `logits` and `dispose`.
+ *
+ * @example
+ * const clip = await loadClip('openai/clip-vit-base-patch32');
+ * const [img] = await clip.encodeImage(['starry-night.jpg']);
+ * const { logitsPerImage } = await clip.logits(['starry-night.jpg'], ['a painting', 'a photo']);
+ * clip.dispose();
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs';
+import { type PreparedTarget, prepareTarget, type TargetSpec, targetPrompts } from '../attribution/target.ts';
+import { type BackendInfo, initBackend } from './backend.ts';
+import { type ClipConfig, detectFormat, loadClipConfig } from './clip-config.ts';
+import { ClipModel, l2Normalize } from './clip-model.ts';
+import { DEFAULT_MAX_PIXELS, type RgbImage } from './image-decode.ts';
+import { resolveModelSource } from './model-store.ts';
+import { ImagePreprocessor, loadPreprocessConfig, OPENAI_CLIP_CONFIG, type PreprocessConfig, type PreprocessResult } from './preprocess.ts';
+import { ClipTokenizer } from './tokenizer.ts';
+import { findWeightsFile, loadClipParams } from './weights.ts';
+
+export type ImageInput = string | Uint8Array | RgbImage;
+
+export interface LoadClipOptions {
+  /** TensorFlow.js backend: `wasm` (default without tfjs-node), `tensorflow`, or `cpu` (explicit only). */
+  backend?: string;
+  /** Checkpoint layout; detected from the folder when omitted (HF preferred). */
+  format?: 'hf' | 'open_clip';
+  /** Weights file name inside the folder (e.g. `model.fp16.safetensors`). */
+  weights?: string;
+  /** Where hub models are installed (default `$ARTPROBE_MODELS` or `<repo>/models`). */
+  modelsDir?: string;
+  /** Download a hub model that is not installed yet. */
+  autoPull?: boolean;
+  /** Refuse images with more pixels than this, before decoding (default 100 megapixels). */
+  maxPixels?: number;
+  /** Images per forward pass in encodeImage (default 8). */
+  batchSize?: number;
+}
+
+const KNOWN_OPTIONS = ['backend', 'format', 'weights', 'modelsDir', 'autoPull', 'maxPixels', 'batchSize'];
+
+/** Validates and defaults loadClip options in one place; messages name the option. */
+export function resolveLoadOptions(options: LoadClipOptions = {}): Required<Omit<LoadClipOptions, 'format' | 'weights' | 'modelsDir' | 'backend'>> &
+  LoadClipOptions {
+  if (options === null || typeof options !== 'object') throw new Error('loadClip: options must be an object');
+  for (const k of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.includes(k)) throw new Error(`loadClip: unknown option "${k}" (known: ${KNOWN_OPTIONS.join(', ')})`);
+  }
+  const { maxPixels = DEFAULT_MAX_PIXELS, batchSize = 8, autoPull = false } = options;
+  if (!Number.isInteger(maxPixels) || maxPixels <= 0) throw new Error(`loadClip: maxPixels must be a positive integer, got ${maxPixels}`);
+  if (!Number.isInteger(batchSize) || batchSize <= 0 || batchSize > 256) {
+    throw new Error(`loadClip: batchSize must be an integer in 1..256, got ${batchSize}`);
+  }
+  if (options.format !== undefined && options.format !== 'hf' && options.format !== 'open_clip') {
+    throw new Error(`loadClip: format must be "hf" or "open_clip", got ${JSON.stringify(options.format)}`);
+  }
+  return { ...options, maxPixels, batchSize, autoPull };
+}
+
+/** A loaded CLIP: model, tokenizer and preprocessor, with a cache of text embeddings. */
+export class Clip {
+  private readonly textCache = new Map<string, Float32Array>();
+  private fingerprintValue?: Promise<string>;
+
+  constructor(
+    readonly dir: string,
+    readonly config: ClipConfig,
+    readonly model: ClipModel,
+    readonly tokenizer: ClipTokenizer,
+    readonly preprocessor: ImagePreprocessor,
+    readonly backend: BackendInfo,
+    readonly weightsFile: string,
+    private readonly batchSize = 8,
+  ) {}
+
+  /** A short name for the model (its folder name). */
+  get id(): string {
+    return basename(this.dir);
+  }
+
+  /** sha256 of the weights file (computed once, streamed). */
+  fingerprint(): Promise<string> {
+    this.fingerprintValue ??= new Promise((res, rej) => {
+      const h = createHash('sha256');
+      createReadStream(this.weightsFile)
+        .on('data', (d) => h.update(d))
+        .on('end', () => res(h.digest('hex')))
+        .on('error', rej);
+    });
+    return this.fingerprintValue;
+  }
+
+  /** Decodes and preprocesses images (keeping each one's geometric transform). */
+  async preprocess(images: ImageInput[]): Promise<PreprocessResult[]> {
+    return Promise.all(images.map((im) => this.preprocessor.preprocess(im)));
+  }
+
+  /** Raw (unnormalised) image embeddings [E] per image; `normalize` gives unit vectors. */
+  async encodeImage(images: ImageInput | ImageInput[], opts: { normalize?: boolean } = {}): Promise<Float32Array[]> {
+    const list = Array.isArray(images) ? images : [images];
+    const S = this.config.vision.imageSize;
+    const out: Float32Array[] = [];
+    for (let i = 0; i < list.length; i += this.batchSize) {
+      const pre = await this.preprocess(list.slice(i, i + this.batchSize));
+      const data = new Float32Array(pre.length * 3 * S * S);
+      pre.forEach((p, j) => data.set(p.pixelValues, j * 3 * S * S));
+      out.push(...this.embedPixels(data, pre.length, opts.normalize));
+    }
+    return out;
+  }
+
+  /** Image embeddings of already normalised pixels [N, 3, S, S] (flat). */
+  embedPixels(pixels: Float32Array, n: number, normalize = false): Float32Array[] {
+    const S = this.config.vision.imageSize;
+    const E = this.config.embedDim;
+    const flat = tf.tidy(() => {
+      const emb = this.model.forwardVision(tf.tensor4d(pixels, [n, 3, S, S])).embeds;
+      return (normalize ? l2Normalize(emb) : emb).dataSync() as Float32Array;
+    });
+    return Array.from({ length: n }, (_, i) => flat.slice(i * E, (i + 1) * E));
+  }
+
+  /** Raw text embeddings [E] per text (cached per prompt); `normalize` gives unit vectors. */
+  async encodeText(texts: string | string[], opts: { normalize?: boolean } = {}): Promise<Float32Array[]> {
+    const list = Array.isArray(texts) ? texts : [texts];
+    for (const [i, t] of list.entries()) {
+      if (typeof t !== 'string') throw new Error(`encodeText: text ${i} is not a string`);
+    }
+    const missing = [...new Set(list.filter((t) => !this.textCache.has(t)))];
+    const E = this.config.embedDim;
+    for (let i = 0; i < missing.length; i += 32) {
+      const chunk = missing.slice(i, i + 32);
+      const tok = this.tokenizer.tokenize(chunk, { contextLength: this.config.text.contextLength });
+      const flat = tf.tidy(() => this.model.forwardText(tok.ids, tok.eotIndex).embeds.dataSync() as Float32Array);
+      chunk.forEach((t, j) => this.textCache.set(t, flat.slice(j * E, (j + 1) * E)));
+    }
+    return list.map((t) => {
+      const e = this.textCache.get(t) as Float32Array;
+      if (!opts.normalize) return e.slice();
+      const n = Math.hypot(...e);
+      return e.map((v) => v / n);
+    });
+  }
+
+  /** Raw text embeddings as a tensor [K, E] (from the cache); the caller disposes it. */
+  async textEmbeddings(texts: string[]): Promise<tf.Tensor2D> {
+    const rows = await this.encodeText(texts);
+    const E = this.config.embedDim;
+    const data = new Float32Array(rows.length * E);
+    rows.forEach((r, i) => data.set(r, i * E));
+    return tf.tensor2d(data, [rows.length, E]);
+  }
+
+  /** Prepares attribution targets (text embeddings computed once per prompt); dispose each when done. */
+  async prepareTargets(specs: TargetSpec[]): Promise<PreparedTarget[]> {
+    const out: PreparedTarget[] = [];
+    for (const spec of specs) {
+      const emb = await this.textEmbeddings(targetPrompts(spec));
+      try {
+        out.push(prepareTarget(spec, emb));
+      } finally {
+        emb.dispose();
+      }
+    }
+    return out;
+  }
+
+  /** Image–text logits exp(logit_scale)·cos, [images][texts], with the embeddings used. */
+  async logits(
+    images: ImageInput[],
+    texts: string[],
+  ): Promise<{ logitsPerImage: number[][]; imageEmbeds: Float32Array[]; textEmbeds: Float32Array[] }> {
+    const imageEmbeds = await this.encodeImage(images);
+    const textEmbeds = await this.encodeText(texts);
+    const norm = (v: Float32Array) => {
+      const n = Math.hypot(...v);
+      return Array.from(v, (x) => x / n);
+    };
+    const ti = textEmbeds.map(norm);
+    const logitsPerImage = imageEmbeds.map(norm).map((iv) =>
+      ti.map((tv) => this.model.logitScale * iv.reduce((a, x, k) => a + x * tv[k], 0)),
+    );
+    return { logitsPerImage, imageEmbeds, textEmbeds };
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    this.textCache.clear();
+  }
+}
+
+/** Preprocessing for a folder without preprocessor_config.json: the model's image size, OpenCLIP's mean/std if given. */
+async function openClipPreprocess(dir: string, size: number): Promise<PreprocessConfig> {
+  const cfg: PreprocessConfig = { ...OPENAI_CLIP_CONFIG, size, cropSize: size };
+  const file = join(dir, 'open_clip_config.json');
+  if (!existsSync(file)) return cfg;
+  const pc = JSON.parse(await readFile(file, 'utf8')).preprocess_cfg ?? {};
+  if (Array.isArray(pc.mean) && pc.mean.length === 3) cfg.mean = [pc.mean[0], pc.mean[1], pc.mean[2]];
+  if (Array.isArray(pc.std) && pc.std.length === 3) cfg.std = [pc.std[0], pc.std[1], pc.std[2]];
+  return cfg;
+}
+
+/**
+ * Loads a CLIP from a model folder (HF or OpenCLIP layout) or an installed hub id.
+ *
+ * @example
+ * const clip = await loadClip('../shared/toy/A/model', { backend: 'wasm' });
+ */
+export async function loadClip(source: string, options: LoadClipOptions = {}): Promise<Clip> {
+  const opts = resolveLoadOptions(options);
+  const backend = await initBackend(opts.backend);
+  const dir = await resolveModelSource(source, { modelsDir: opts.modelsDir, autoPull: opts.autoPull });
+  const format = opts.format ?? detectFormat(dir);
+  const config = await loadClipConfig(dir, format);
+  const weightsFile = findWeightsFile(dir, format, opts.weights);
+  const params = await loadClipParams(dir, config, opts.weights);
+  const tokenizer = await ClipTokenizer.fromDir(dir);
+  const pre = existsSync(join(dir, 'preprocessor_config.json'))
+    ? await loadPreprocessConfig(dir)
+    : await openClipPreprocess(dir, config.vision.imageSize);
+  if (pre.cropSize !== config.vision.imageSize) {
+    throw new Error(`${dir}: preprocessor crop size ${pre.cropSize} does not match the model's image size ${config.vision.imageSize}`);
+  }
+  const preprocessor = new ImagePreprocessor(pre, { maxPixels: opts.maxPixels });
+  const model = ClipModel.fromParams(config, params);
+  return new Clip(dir, config, model, tokenizer, preprocessor, backend, weightsFile, opts.batchSize);
+}
