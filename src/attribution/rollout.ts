@@ -7,7 +7,7 @@
  * @example
  * const [m] = await rollout.attributeMany(input, [t], rollout.resolveParams({ headFusion: 'mean' }));
  */
-import * as tf from '@tensorflow/tfjs';
+import { tidyRead } from '../core/tidy-read.ts';
 import type { AttributionMethod } from './types.ts';
 import {
   checkChoice,
@@ -78,9 +78,9 @@ export const rollout: AttributionMethod<RolloutParams> = {
   async attributeMany(input, targets, params) {
     const { imageSize: S, heads: H, grid: G } = input.model.config.vision;
     const T = input.model.visionTokens;
-    const attn = tf.tidy(() => {
+    const attn = tidyRead(() => {
       const x = stackPixels([input.pixels], S);
-      return input.model.forwardVision(x, { attentions: true }).attentions.map((a) => a.dataSync() as Float32Array);
+      return input.model.forwardVision(x, { attentions: true }).attentions;
     });
     const values = rolloutFromAttentions(attn, H, T, params);
     const scores = cleanScores(input, targets);

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ClipModel } from '../core/clip-model.ts';
+import { tidyRead } from '../core/tidy-read.ts';
 
 export type TargetSpec =
   | { kind: 'prompt'; prompt: string }
@@ -129,9 +130,9 @@ export function scoreTarget(model: ClipModel, imageEmbeds: tf.Tensor2D, t: Prepa
  * Scores of several targets for each image, in one forward pass: pixels [B, 3, S, S] -> [B][targets].
  */
 export function scoreImages(model: ClipModel, pixels: tf.Tensor4D, targets: PreparedTarget[]): number[][] {
-  const cols = tf.tidy(() => {
+  const cols = tidyRead(() => {
     const emb = model.forwardVision(pixels).embeds;
-    return targets.map((t) => scoreTarget(model, emb, t).dataSync().slice());
+    return targets.map((t) => scoreTarget(model, emb, t));
   });
   return Array.from({ length: pixels.shape[0] }, (_, b) => cols.map((c) => c[b]));
 }

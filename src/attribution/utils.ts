@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ClipModel } from '../core/clip-model.ts';
+import { tidyRead } from '../core/tidy-read.ts';
 import { type PreparedTarget, scoreImages, scoreTarget } from './target.ts';
 import type { AttributionInput, AttributionMap, MethodId } from './types.ts';
 
@@ -39,17 +40,16 @@ export function inputGradients(
   pixels: tf.Tensor4D,
   rowTargets: PreparedTarget[],
 ): { grads: Float32Array; scores: Float32Array } {
-  return tf.tidy(() => {
+  const [grads, scores] = tidyRead(() => {
     let scores: tf.Tensor1D | undefined;
     const g = tf.grad((x: tf.Tensor) => {
       const s = scoreRows(model, model.forwardVision(x as tf.Tensor4D).embeds, rowTargets);
       scores = tf.keep(s);
       return tf.sum(s);
     })(pixels);
-    const out = { grads: g.dataSync() as Float32Array, scores: (scores as tf.Tensor1D).dataSync() as Float32Array };
-    scores?.dispose();
-    return out;
+    return [g, scores as tf.Tensor1D];
   });
+  return { grads, scores };
 }
 
 /**
@@ -80,7 +80,7 @@ export function attentionGradients(
   const { layers, heads } = model.config.vision;
   const B = pixels.shape[0];
   const T = model.visionTokens;
-  return tf.tidy(() => {
+  const read = tidyRead(() => {
     const deltas = Array.from({ length: layers }, () => tf.zeros([B, heads, T, T]));
     const kept: tf.Tensor[] = [];
     let scores: tf.Tensor1D | undefined;
@@ -91,15 +91,9 @@ export function attentionGradients(
       scores = tf.keep(s);
       return tf.sum(s);
     })(deltas);
-    const res = {
-      probs: kept.map((a) => a.dataSync() as Float32Array),
-      grads: grads.map((g) => g.dataSync() as Float32Array),
-      scores: (scores as tf.Tensor1D).dataSync() as Float32Array,
-    };
-    for (const k of kept) k.dispose();
-    scores?.dispose();
-    return res;
+    return [...kept, ...grads, scores as tf.Tensor1D];
   });
+  return { probs: read.slice(0, layers), grads: read.slice(layers, 2 * layers), scores: read[2 * layers] };
 }
 
 /** Σ over channels of |g|: [3, S, S] -> [S, S]. */

@@ -21,6 +21,7 @@ import { ClipModel, l2Normalize } from './clip-model.ts';
 import { DEFAULT_MAX_PIXELS, type RgbImage } from './image-decode.ts';
 import { resolveModelSource } from './model-store.ts';
 import { ImagePreprocessor, loadPreprocessConfig, OPENAI_CLIP_CONFIG, type PreprocessConfig, type PreprocessResult } from './preprocess.ts';
+import { tidyRead } from './tidy-read.ts';
 import { ClipTokenizer } from './tokenizer.ts';
 import { findWeightsFile, loadClipParams } from './weights.ts';
 
@@ -77,6 +78,8 @@ export class Clip {
     readonly backend: BackendInfo,
     readonly weightsFile: string,
     private readonly batchSize = 8,
+    /** Images with more pixels are refused before decoding. */
+    readonly maxPixels = DEFAULT_MAX_PIXELS,
   ) {}
 
   /** A short name for the model (its folder name). */
@@ -119,9 +122,9 @@ export class Clip {
   embedPixels(pixels: Float32Array, n: number, normalize = false): Float32Array[] {
     const S = this.config.vision.imageSize;
     const E = this.config.embedDim;
-    const flat = tf.tidy(() => {
+    const [flat] = tidyRead(() => {
       const emb = this.model.forwardVision(tf.tensor4d(pixels, [n, 3, S, S])).embeds;
-      return (normalize ? l2Normalize(emb) : emb).dataSync() as Float32Array;
+      return normalize ? l2Normalize(emb) : emb;
     });
     return Array.from({ length: n }, (_, i) => flat.slice(i * E, (i + 1) * E));
   }
@@ -137,7 +140,7 @@ export class Clip {
     for (let i = 0; i < missing.length; i += 32) {
       const chunk = missing.slice(i, i + 32);
       const tok = this.tokenizer.tokenize(chunk, { contextLength: this.config.text.contextLength });
-      const flat = tf.tidy(() => this.model.forwardText(tok.ids, tok.eotIndex).embeds.dataSync() as Float32Array);
+      const [flat] = tidyRead(() => this.model.forwardText(tok.ids, tok.eotIndex).embeds);
       chunk.forEach((t, j) => this.textCache.set(t, flat.slice(j * E, (j + 1) * E)));
     }
     return list.map((t) => {
@@ -229,5 +232,5 @@ export async function loadClip(source: string, options: LoadClipOptions = {}): P
   }
   const preprocessor = new ImagePreprocessor(pre, { maxPixels: opts.maxPixels });
   const model = ClipModel.fromParams(config, params);
-  return new Clip(dir, config, model, tokenizer, preprocessor, backend, weightsFile, opts.batchSize);
+  return new Clip(dir, config, model, tokenizer, preprocessor, backend, weightsFile, opts.batchSize, opts.maxPixels);
 }
