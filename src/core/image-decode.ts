@@ -4,8 +4,8 @@
  * - EXIF orientation is applied (PIL's `Image.open` does not; paintings photographed sideways are upright here);
  * - alpha is dropped without compositing (as PIL's `convert('RGB')`), palette images are expanded,
  *   grayscale is replicated to three channels, 16-bit samples are reduced to 8 bits;
- * - embedded ICC profiles are ignored (PIL ignores them too); CMYK goes through libvips' CMYK→sRGB
- *   transform, which differs from PIL's naive CMYK→RGB formula by a few levels;
+ * - embedded ICC profiles are ignored (PIL ignores them too); CMYK is converted with PIL's own naive
+ *   formula (`nk = 255 - k; r = nk - c*nk/255`), or with libvips' colour-managed transform (`cmyk: 'icc'`);
  * - the header is read first and images above `maxPixels` are refused before any pixel is decoded.
  * Errors are `ImageDecodeError`s whose message names the file (or `<buffer>`).
  *
@@ -44,6 +44,8 @@ export interface DecodeOptions {
   maxPixels?: number;
   /** Name used in error messages for byte inputs (default `<buffer>`). */
   name?: string;
+  /** CMYK → RGB: PIL's formula (default, what CLIP's pipeline sees) or libvips' ICC transform. */
+  cmyk?: 'pil' | 'icc';
 }
 
 /** Any failure to read or decode an image; the message names the file. */
@@ -59,7 +61,8 @@ function labelOf(input: string | Uint8Array, name?: string): string {
 
 async function checkReadable(input: string | Uint8Array, label: string): Promise<void> {
   if (typeof input !== 'string') {
-    if (!(input instanceof Uint8Array)) throw new ImageDecodeError(`${label}: input must be a file path or bytes`);
+    if (!(input instanceof Uint8Array))
+      throw new ImageDecodeError(`${label}: input must be a file path or bytes`);
     if (input.length === 0) throw new ImageDecodeError(`${label}: empty input (0 bytes), not an image`);
     return;
   }
@@ -79,7 +82,10 @@ async function checkReadable(input: string | Uint8Array, label: string): Promise
  * @example
  * const { width, height, format } = await readImageInfo('painting.jpg');
  */
-export async function readImageInfo(input: string | Uint8Array, options: { name?: string } = {}): Promise<ImageInfo> {
+export async function readImageInfo(
+  input: string | Uint8Array,
+  options: { name?: string } = {},
+): Promise<ImageInfo> {
   const label = labelOf(input, options.name);
   await checkReadable(input, label);
   let meta: Metadata;
@@ -114,7 +120,10 @@ export async function readImageInfo(input: string | Uint8Array, options: { name?
  * @example
  * const { width, height, data } = await decodeImage(bytes, { maxPixels: 50_000_000, name: 'upload.png' });
  */
-export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Promise<RgbImage> {
+export async function decodeImage(
+  input: string | Uint8Array,
+  options: DecodeOptions = {},
+): Promise<RgbImage> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const label = labelOf(input, options.name);
   if (!(maxPixels > 0)) throw new ImageDecodeError(`${label}: maxPixels must be positive, got ${maxPixels}`);
@@ -125,23 +134,44 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
       `${label}: image is ${info.storedWidth}x${info.storedHeight} (${pixels} pixels), above the limit of ${maxPixels} pixels`,
     );
   }
+  const pilCmyk = info.space === 'cmyk' && options.cmyk !== 'icc';
   try {
-    const { data, info: out } = await sharp(input, {
-      limitInputPixels: maxPixels,
-      ignoreIcc: true,
-      failOn: 'truncated',
-    })
+    // PIL ignores ICC profiles; the embedded profile is used only for `cmyk: 'icc'`.
+    const ignoreIcc = !(info.space === 'cmyk' && options.cmyk === 'icc');
+    const pipeline = sharp(input, { limitInputPixels: maxPixels, ignoreIcc, failOn: 'truncated' })
       .autoOrient()
       .removeAlpha()
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    if (out.channels !== 3 || data.length !== out.width * out.height * 3) {
+      .toColourspace(pilCmyk ? 'cmyk' : 'srgb')
+      .raw({ depth: 'uchar' });
+    const { data, info: out } = await pipeline.toBuffer({ resolveWithObject: true });
+    const channels = pilCmyk ? 4 : 3;
+    if (out.channels !== channels || data.length !== out.width * out.height * channels) {
       throw new Error(`unexpected decoder output: ${out.width}x${out.height}x${out.channels}`);
     }
-    // [H, W, 3]; copy into a standalone Uint8Array (Buffers may share a pooled ArrayBuffer).
-    return { width: out.width, height: out.height, data: new Uint8Array(data) };
+    // [H, W, 3]; always a standalone copy (Buffers may share a pooled ArrayBuffer).
+    const rgb = pilCmyk ? convertCmykLikePil(data) : new Uint8Array(data);
+    return { width: out.width, height: out.height, data: rgb };
   } catch (err) {
     throw new ImageDecodeError(`${label}: cannot decode ${info.format} image (${(err as Error).message})`);
   }
+}
+
+/**
+ * PIL's cmyk2rgb (Convert.c): nk = 255 - k; channel = clip(nk - muldiv255(c, nk)). [N*4] → [N*3].
+ *
+ * @example
+ * convertCmykLikePil(new Uint8Array([0, 160, 251, 46])); // Uint8Array [209, 78, 3]
+ */
+export function convertCmykLikePil(cmyk: Uint8Array): Uint8Array {
+  const n = cmyk.length >> 2;
+  const out = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const nk = 255 - cmyk[i * 4 + 3];
+    for (let c = 0; c < 3; c++) {
+      const t = cmyk[i * 4 + c] * nk + 128;
+      const v = nk - (((t >> 8) + t) >> 8);
+      out[i * 3 + c] = Math.max(v, 0);
+    }
+  }
+  return out;
 }

@@ -69,7 +69,9 @@ const PART_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  */
 export function parseHubId(id: string): HubId {
   const bad = (why: string): never => {
-    throw new Error(`invalid hub id "${id}": ${why} (expected owner/name, e.g. openai/clip-vit-base-patch32)`);
+    throw new Error(
+      `invalid hub id "${id}": ${why} (expected owner/name, e.g. openai/clip-vit-base-patch32)`,
+    );
   };
   if (typeof id !== 'string' || id.trim() === '') bad('it is empty');
   if (id.includes('\\')) bad('it contains a backslash');
@@ -142,7 +144,8 @@ export async function isModelComplete(dir: string): Promise<boolean> {
 
 /** Format of a folder from the files it holds. */
 function detectFormat(files: Set<string>): ModelFormat {
-  if (files.has('config.json') && [...files].some((f) => /^model(-\d+-of-\d+)?\.safetensors$/.test(f))) return 'hf';
+  if (files.has('config.json') && [...files].some((f) => /^model(-\d+-of-\d+)?\.safetensors$/.test(f)))
+    return 'hf';
   if (files.has('open_clip_config.json') && files.has('open_clip_model.safetensors')) return 'open_clip';
   return 'unknown';
 }
@@ -201,7 +204,9 @@ export async function readModelDims(dir: string): Promise<ModelDims | null> {
       textLayers: t.num_hidden_layers ?? 12,
     };
   }
-  const oc = (await readJson(join(dir, 'open_clip_config.json')))?.model_cfg as Record<string, unknown> | undefined;
+  const oc = (await readJson(join(dir, 'open_clip_config.json')))?.model_cfg as
+    | Record<string, unknown>
+    | undefined;
   if (!oc) return null;
   const v = (oc.vision_cfg ?? {}) as Record<string, number>;
   const t = (oc.text_cfg ?? {}) as Record<string, number>;
@@ -246,7 +251,17 @@ export async function listModels(modelsDir: string = defaultModelsDir()): Promis
         : 'partial';
     const dims = (await readModelDims(dir)) ?? undefined;
     const id = marker?.id ?? (isHubFolder ? e.name.replace('--', '/') : e.name);
-    out.push({ id, dir, sizeBytes, status, format, commit: marker?.commit, revision: marker?.revision, dims, partFiles });
+    out.push({
+      id,
+      dir,
+      sizeBytes,
+      status,
+      format,
+      commit: marker?.commit,
+      revision: marker?.revision,
+      dims,
+      partFiles,
+    });
   }
   return out.sort((a, b) => a.id.localeCompare(b.id));
 }
@@ -281,7 +296,8 @@ export async function resolveModelSource(source: string, opts: ResolveOptions = 
     const s = await stat(asPath).catch(() => null);
     if (!s) throw new Error(`model folder not found: ${asPath}`);
     if (!s.isDirectory()) throw new Error(`model source is not a folder: ${asPath}`);
-    if (!hasConfig(asPath)) throw new Error(`model folder ${asPath} has no config.json or open_clip_config.json`);
+    if (!hasConfig(asPath))
+      throw new Error(`model folder ${asPath} has no config.json or open_clip_config.json`);
     return asPath;
   }
   const { id } = parseHubId(source);
@@ -295,5 +311,7 @@ export async function resolveModelSource(source: string, opts: ResolveOptions = 
     return (await pullModel(id, { ...opts.pullOptions, modelsDir })).dir;
   }
   const partial = installed ? ` A partial download is in ${dir}; pulling again resumes it.` : '';
-  throw new Error(`model ${id} is not installed in ${modelsDir}: run \`artprobe model pull ${id}\` first.${partial}`);
+  throw new Error(
+    `model ${id} is not installed in ${modelsDir}: run \`artprobe model pull ${id}\` first.${partial}`,
+  );
 }

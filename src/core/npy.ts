@@ -38,7 +38,8 @@ export function parseNpyHeader(
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined) throw new NpyError(`${name}: header has no 'descr' field: ${header.trim()}`);
-  if (fortran === undefined) throw new NpyError(`${name}: header has no 'fortran_order' field: ${header.trim()}`);
+  if (fortran === undefined)
+    throw new NpyError(`${name}: header has no 'fortran_order' field: ${header.trim()}`);
   if (shapeText === undefined) throw new NpyError(`${name}: header has no 'shape' field: ${header.trim()}`);
   const shape = shapeText
     .split(',')
@@ -46,7 +47,8 @@ export function parseNpyHeader(
     .filter((s) => s.length > 0)
     .map((s) => {
       const v = Number(s.replace(/L$/, ''));
-      if (!Number.isInteger(v) || v < 0) throw new NpyError(`${name}: bad dimension '${s}' in shape (${shapeText})`);
+      if (!Number.isInteger(v) || v < 0)
+        throw new NpyError(`${name}: bad dimension '${s}' in shape (${shapeText})`);
       return v;
     });
   return { descr, fortranOrder: fortran === 'True', shape };
@@ -59,11 +61,7 @@ export function parseNpyHeader(
  * @example
  * const a = decodeNpy(bytes, 'x.npy', 'float64'); // a.data: Float64Array
  */
-export function decodeNpy(
-  bytes: Uint8Array,
-  name = 'npy',
-  want?: 'float32' | 'float64' | 'int32',
-): NpyArray {
+export function decodeNpy(bytes: Uint8Array, name = 'npy', want?: 'float32' | 'float64' | 'int32'): NpyArray {
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) {
     throw new NpyError(`${name}: not a .npy file (missing \\x93NUMPY magic)`);
   }
@@ -82,8 +80,11 @@ export function decodeNpy(
     throw new NpyError(`${name}: unsupported .npy format version ${major}.${bytes[7]}`);
   }
   const dataStart = headerStart + headerLen;
-  if (dataStart > bytes.length) throw new NpyError(`${name}: header length ${headerLen} runs past end of file`);
-  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, dataStart));
+  if (dataStart > bytes.length)
+    throw new NpyError(`${name}: header length ${headerLen} runs past end of file`);
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(
+    bytes.subarray(headerStart, dataStart),
+  );
   const { descr, fortranOrder, shape } = parseNpyHeader(header, name);
   if (fortranOrder) throw new NpyError(`${name}: Fortran-order arrays are not supported (save with C order)`);
   const m = /^([<>|=])([fiub])(\d+)$/.exec(descr);
@@ -102,7 +103,11 @@ export function decodeNpy(
   const isFloat = kind === 'f';
   const target = want ?? (isFloat ? (size === 8 ? 'float64' : 'float32') : 'int32');
   const out: NpyData =
-    target === 'float64' ? new Float64Array(count) : target === 'float32' ? new Float32Array(count) : new Int32Array(count);
+    target === 'float64'
+      ? new Float64Array(count)
+      : target === 'float32'
+        ? new Float32Array(count)
+        : new Int32Array(count);
   const read = elementReader(dv, kind, size, little);
   for (let i = 0; i < count; i++) {
     const v = read(dataStart + i * size);
@@ -145,7 +150,9 @@ function halfToNumber(h: number): number {
 export function encodeNpy(data: NpyData, shape: number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) {
-    throw new NpyError(`encodeNpy: shape (${shape.join(', ')}) has ${count} elements but data has ${data.length}`);
+    throw new NpyError(
+      `encodeNpy: shape (${shape.join(', ')}) has ${count} elements but data has ${data.length}`,
+    );
   }
   const descr = data instanceof Float64Array ? '<f8' : data instanceof Float32Array ? '<f4' : '<i4';
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;

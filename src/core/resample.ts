@@ -85,7 +85,7 @@ interface Coeffs {
 /** Pillow's precompute_coeffs + normalize_coeffs_8bpc for the box [0, inSize). */
 function computeCoeffs(inSize: number, outSize: number, kernel: Kernel): Coeffs {
   const scale = inSize / outSize;
-  const filterscale = scale < 1 ? 1 : scale;
+  const filterscale = Math.max(scale, 1);
   const support = kernel.support * filterscale;
   const ksize = Math.ceil(support) * 2 + 1;
   const start = new Int32Array(outSize);
@@ -117,7 +117,7 @@ function computeCoeffs(inSize: number, outSize: number, kernel: Kernel): Coeffs 
 /** Clip a fixed-point accumulator to uint8 (Pillow's clip8: acc >> 22, clamped). */
 function clip8(acc: number): number {
   const v = acc >> PRECISION_BITS;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  return Math.min(255, Math.max(0, v));
 }
 
 function channelsOf(img: U8Image): number {
@@ -136,7 +136,14 @@ function channelsOf(img: U8Image): number {
  * Horizontal pass over rows [y0, y0 + rows): [rows, inW, C] → [rows, outW, C].
  * @example const tmp = passHorizontal(src, 640, 3, 10, 20, coeffs);
  */
-function passHorizontal(src: Uint8Array, inW: number, C: number, y0: number, rows: number, co: Coeffs): Uint8Array {
+function passHorizontal(
+  src: Uint8Array,
+  inW: number,
+  C: number,
+  y0: number,
+  rows: number,
+  co: Coeffs,
+): Uint8Array {
   const outW = co.start.length;
   const out = new Uint8Array(rows * outW * C);
   const { ksize, start, count, k } = co;

@@ -47,8 +47,8 @@ const maxAbs = (a: Float64Array): number => {
 export function minimizeLbfgs(fg: ObjectiveFn, x0: Float64Array, opts: LbfgsOptions = {}): LbfgsResult {
   const { gtol = 1e-9, ftol = 1e-15, maxIter = 2000, memory = 10 } = opts;
   const n = x0.length;
-  let x = Float64Array.from(x0);
-  let g = new Float64Array(n);
+  let x: Float64Array = Float64Array.from(x0);
+  let g: Float64Array = new Float64Array(n);
   let f = fg(x, g);
   const S: Float64Array[] = [];
   const Y: Float64Array[] = [];

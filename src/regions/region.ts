@@ -65,7 +65,13 @@ export interface MultiGeometry {
   parts: Geometry[];
 }
 
-export type Geometry = BoxGeometry | PolygonGeometry | CircleGeometry | EllipseGeometry | MaskGeometry | MultiGeometry;
+export type Geometry =
+  | BoxGeometry
+  | PolygonGeometry
+  | CircleGeometry
+  | EllipseGeometry
+  | MaskGeometry
+  | MultiGeometry;
 
 export interface ImageSize {
   width: number;
@@ -111,7 +117,8 @@ export function isDimension(v: unknown): v is Dimension {
 /** Signed area of a ring by the shoelace formula (positive when clockwise on screen, y down). */
 export function ringArea(ring: Point[]): number {
   let s = 0;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) s += ring[j][0] * ring[i][1] - ring[i][0] * ring[j][1];
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++)
+    s += ring[j][0] * ring[i][1] - ring[i][0] * ring[j][1];
   return s / 2;
 }
 
@@ -184,9 +191,13 @@ export function checkGeometry(g: Geometry, size?: ImageSize): { fatal?: string; 
   if (!(x1 > x0) || !(y1 > y0) || geometryArea(g) === 0) return { fatal: 'region has zero area' };
   if (!size) return null;
   if (x1 <= 0 || y1 <= 0 || x0 >= size.width || y0 >= size.height)
-    return { fatal: `region [${x0}, ${y0}, ${x1}, ${y1}] lies outside the ${size.width}x${size.height} image` };
+    return {
+      fatal: `region [${x0}, ${y0}, ${x1}, ${y1}] lies outside the ${size.width}x${size.height} image`,
+    };
   if (x0 < 0 || y0 < 0 || x1 > size.width || y1 > size.height)
-    return { note: `region [${x0}, ${y0}, ${x1}, ${y1}] extends beyond the ${size.width}x${size.height} image (clipped)` };
+    return {
+      note: `region [${x0}, ${y0}, ${x1}, ${y1}] extends beyond the ${size.width}x${size.height} image (clipped)`,
+    };
   return null;
 }
 
@@ -197,7 +208,10 @@ export function geometryArea(g: Geometry): number {
       return Math.abs(g.w * g.h);
     case 'polygon':
     case 'path':
-      return Math.abs(g.rings.reduce((s, r) => s + ringArea(r), 0)) || g.rings.reduce((s, r) => s + Math.abs(ringArea(r)), 0);
+      return (
+        Math.abs(g.rings.reduce((s, r) => s + ringArea(r), 0)) ||
+        g.rings.reduce((s, r) => s + Math.abs(ringArea(r)), 0)
+      );
     case 'circle':
       return Math.PI * g.r * g.r;
     case 'ellipse':

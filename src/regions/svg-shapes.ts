@@ -40,7 +40,8 @@ function num(attrs: Record<string, string>, name: string, required = true): numb
 /** Parses the number list of a `points` attribute into points. */
 function parsePoints(s: string): Point[] {
   const nums = (s.match(/[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?/g) ?? []).map(Number);
-  if (nums.length < 6 || nums.length % 2 !== 0) throw new Error(`points="${s.slice(0, 60)}" needs an even count of at least 6 numbers`);
+  if (nums.length < 6 || nums.length % 2 !== 0)
+    throw new Error(`points="${s.slice(0, 60)}" needs an even count of at least 6 numbers`);
   const out: Point[] = [];
   for (let i = 0; i < nums.length; i += 2) out.push([nums[i], nums[i + 1]]);
   return out;
@@ -66,7 +67,8 @@ function segmentsFor(len: number): number {
 export function flattenPath(d: string): Point[][] {
   const tokens = d.match(/[MmLlHhVvCcSsQqTtAaZz]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?/g);
   const leftover = d.replace(/[MmLlHhVvCcSsQqTtAaZz]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[\s,]/g, '');
-  if (!tokens || leftover.length > 0) throw new Error(`path data has unexpected characters "${leftover.slice(0, 20)}"`);
+  if (!tokens || leftover.length > 0)
+    throw new Error(`path data has unexpected characters "${leftover.slice(0, 20)}"`);
   const rings: Point[][] = [];
   let ring: Point[] = [];
   let cx = 0;
@@ -99,7 +101,11 @@ export function flattenPath(d: string): Point[][] {
   };
   const cubic = (p1: Point, p2: Point, p3: Point) => {
     const p0: Point = [cx, cy];
-    const n = segmentsFor(Math.hypot(p1[0] - p0[0], p1[1] - p0[1]) + Math.hypot(p2[0] - p1[0], p2[1] - p1[1]) + Math.hypot(p3[0] - p2[0], p3[1] - p2[1]));
+    const n = segmentsFor(
+      Math.hypot(p1[0] - p0[0], p1[1] - p0[1]) +
+        Math.hypot(p2[0] - p1[0], p2[1] - p1[1]) +
+        Math.hypot(p3[0] - p2[0], p3[1] - p2[1]),
+    );
     for (let k = 1; k <= n; k++) {
       const t = k / n;
       const u = 1 - t;
@@ -112,15 +118,28 @@ export function flattenPath(d: string): Point[][] {
   };
   const quad = (p1: Point, p2: Point) => {
     const p0: Point = [cx, cy];
-    const n = segmentsFor(Math.hypot(p1[0] - p0[0], p1[1] - p0[1]) + Math.hypot(p2[0] - p1[0], p2[1] - p1[1]));
+    const n = segmentsFor(
+      Math.hypot(p1[0] - p0[0], p1[1] - p0[1]) + Math.hypot(p2[0] - p1[0], p2[1] - p1[1]),
+    );
     for (let k = 1; k <= n; k++) {
       const t = k / n;
       const u = 1 - t;
-      lineTo(u * u * p0[0] + 2 * u * t * p1[0] + t * t * p2[0], u * u * p0[1] + 2 * u * t * p1[1] + t * t * p2[1]);
+      lineTo(
+        u * u * p0[0] + 2 * u * t * p1[0] + t * t * p2[0],
+        u * u * p0[1] + 2 * u * t * p1[1] + t * t * p2[1],
+      );
     }
   };
   // Elliptical arc, endpoint parameterisation -> centre parameterisation (SVG 1.1 appendix F.6).
-  const arc = (rxIn: number, ryIn: number, phiDeg: number, large: number, sweep: number, x: number, y: number) => {
+  const arc = (
+    rxIn: number,
+    ryIn: number,
+    phiDeg: number,
+    large: number,
+    sweep: number,
+    x: number,
+    y: number,
+  ) => {
     let rx = Math.abs(rxIn);
     let ry = Math.abs(ryIn);
     if (rx === 0 || ry === 0) return lineTo(x, y);
@@ -137,12 +156,14 @@ export function flattenPath(d: string): Point[][] {
       ry *= Math.sqrt(lambda);
     }
     const num2 = rx * rx * ry * ry - rx * rx * y1 * y1 - ry * ry * x1 * x1;
-    const coef = (large === sweep ? -1 : 1) * Math.sqrt(Math.max(0, num2 / (rx * rx * y1 * y1 + ry * ry * x1 * x1)));
+    const coef =
+      (large === sweep ? -1 : 1) * Math.sqrt(Math.max(0, num2 / (rx * rx * y1 * y1 + ry * ry * x1 * x1)));
     const cxp = (coef * rx * y1) / ry;
     const cyp = (-coef * ry * x1) / rx;
     const ccx = cos * cxp - sin * cyp + (cx + x) / 2;
     const ccy = sin * cxp + cos * cyp + (cy + y) / 2;
-    const ang = (ux: number, uy: number, vx: number, vy: number) => Math.atan2(ux * vy - uy * vx, ux * vx + uy * vy);
+    const ang = (ux: number, uy: number, vx: number, vy: number) =>
+      Math.atan2(ux * vy - uy * vx, ux * vx + uy * vy);
     const t1 = ang(1, 0, (x1 - cxp) / rx, (y1 - cyp) / ry);
     let dt = ang((x1 - cxp) / rx, (y1 - cyp) / ry, (-x1 - cxp) / rx, (-y1 - cyp) / ry);
     if (!sweep && dt > 0) dt -= 2 * Math.PI;
@@ -151,7 +172,11 @@ export function flattenPath(d: string): Point[][] {
     for (let k = 1; k <= n; k++) {
       const t = t1 + (dt * k) / n;
       if (k === n) lineTo(x, y);
-      else lineTo(ccx + rx * Math.cos(t) * cos - ry * Math.sin(t) * sin, ccy + rx * Math.cos(t) * sin + ry * Math.sin(t) * cos);
+      else
+        lineTo(
+          ccx + rx * Math.cos(t) * cos - ry * Math.sin(t) * sin,
+          ccy + rx * Math.cos(t) * sin + ry * Math.sin(t) * cos,
+        );
     }
   };
   while (i < tokens.length) {
@@ -194,7 +219,8 @@ export function flattenPath(d: string): Point[][] {
       }
       case 'S': {
         const v = take(4);
-        const p1: Point = lastCtrl && /[CS]/i.test(lastCmd) ? [2 * cx - lastCtrl[0], 2 * cy - lastCtrl[1]] : [cx, cy];
+        const p1: Point =
+          lastCtrl && /[CS]/i.test(lastCmd) ? [2 * cx - lastCtrl[0], 2 * cy - lastCtrl[1]] : [cx, cy];
         const p2: Point = [v[0] + ox, v[1] + oy];
         cubic(p1, p2, [v[2] + ox, v[3] + oy]);
         ctrl = p2;
@@ -209,7 +235,8 @@ export function flattenPath(d: string): Point[][] {
       }
       case 'T': {
         const v = take(2);
-        const p1: Point = lastCtrl && /[QT]/i.test(lastCmd) ? [2 * cx - lastCtrl[0], 2 * cy - lastCtrl[1]] : [cx, cy];
+        const p1: Point =
+          lastCtrl && /[QT]/i.test(lastCmd) ? [2 * cx - lastCtrl[0], 2 * cy - lastCtrl[1]] : [cx, cy];
         quad(p1, [v[0] + ox, v[1] + oy]);
         ctrl = p1;
         break;
@@ -242,19 +269,27 @@ export function flattenPath(d: string): Point[][] {
  * parseSvgShapes("<svg width='10' height='10'><circle cx='5' cy='5' r='2'/></svg>").geometry; // circle
  */
 export function parseSvgShapes(svg: string): ParsedSvg {
-  if (typeof svg !== 'string' || !/^\s*(<\?xml[^>]*>\s*)?<svg\b/i.test(svg)) throw new Error('SVG value does not start with <svg');
-  if (!/<\/svg\s*>\s*$/i.test(svg) && !/^\s*(<\?xml[^>]*>\s*)?<svg\b[^>]*\/>\s*$/i.test(svg)) throw new Error('SVG value is not closed by </svg>');
-  if ((svg.match(/</g) ?? []).length !== (svg.match(/>/g) ?? []).length) throw new Error('SVG value has unbalanced < and >');
+  if (typeof svg !== 'string' || !/^\s*(<\?xml[^>]*>\s*)?<svg\b/i.test(svg))
+    throw new Error('SVG value does not start with <svg');
+  if (!/<\/svg\s*>\s*$/i.test(svg) && !/^\s*(<\?xml[^>]*>\s*)?<svg\b[^>]*\/>\s*$/i.test(svg))
+    throw new Error('SVG value is not closed by </svg>');
+  if ((svg.match(/</g) ?? []).length !== (svg.match(/>/g) ?? []).length)
+    throw new Error('SVG value has unbalanced < and >');
   const notes: string[] = [];
   const svgAttrs = attributes(/<svg\b([^>]*)>/i.exec(svg)?.[1] ?? '');
   let size: ImageSize | undefined;
   const w = Number.parseFloat(svgAttrs.width ?? '');
   const h = Number.parseFloat(svgAttrs.height ?? '');
-  const vb = (svgAttrs.viewBox ?? '').split(/[\s,]+/).filter(Boolean).map(Number);
+  const vb = (svgAttrs.viewBox ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map(Number);
   if (w > 0 && h > 0) size = { width: w, height: h };
   else if (vb.length === 4 && vb[2] > 0 && vb[3] > 0) size = { width: vb[2], height: vb[3] };
   if (vb.length === 4 && (vb[0] !== 0 || vb[1] !== 0 || (w > 0 && vb[2] !== w) || (h > 0 && vb[3] !== h)))
-    notes.push(`viewBox "${svgAttrs.viewBox}" differs from the image frame; coordinates are read as image pixels`);
+    notes.push(
+      `viewBox "${svgAttrs.viewBox}" differs from the image frame; coordinates are read as image pixels`,
+    );
   const parts: Geometry[] = [];
   for (const m of svg.matchAll(SHAPE_RE)) {
     const tag = m[1].toLowerCase();
@@ -273,14 +308,26 @@ export function parseSvgShapes(svg: string): ParsedSvg {
         break;
       case 'rect': {
         if (a.rx || a.ry) notes.push('<rect> rounded corners are ignored');
-        parts.push({ kind: 'box', x: num(a, 'x', false), y: num(a, 'y', false), w: num(a, 'width'), h: num(a, 'height') });
+        parts.push({
+          kind: 'box',
+          x: num(a, 'x', false),
+          y: num(a, 'y', false),
+          w: num(a, 'width'),
+          h: num(a, 'height'),
+        });
         break;
       }
       case 'circle':
         parts.push({ kind: 'circle', cx: num(a, 'cx', false), cy: num(a, 'cy', false), r: num(a, 'r') });
         break;
       case 'ellipse':
-        parts.push({ kind: 'ellipse', cx: num(a, 'cx', false), cy: num(a, 'cy', false), rx: num(a, 'rx'), ry: num(a, 'ry') });
+        parts.push({
+          kind: 'ellipse',
+          cx: num(a, 'cx', false),
+          cy: num(a, 'cy', false),
+          rx: num(a, 'rx'),
+          ry: num(a, 'ry'),
+        });
         break;
       case 'g':
         if (a.transform) notes.push(`<g> transform="${a.transform}" is ignored`);
@@ -288,7 +335,8 @@ export function parseSvgShapes(svg: string): ParsedSvg {
       default:
         notes.push(`<${tag}> has no area and is ignored`);
     }
-    if (a.transform && parts.length > before) parts[parts.length - 1] = applyTransform(parts[parts.length - 1], parseTransform(a.transform));
+    if (a.transform && parts.length > before)
+      parts[parts.length - 1] = applyTransform(parts[parts.length - 1], parseTransform(a.transform));
   }
   if (parts.length === 0) throw new Error('SVG contains no polygon, path, rect, circle or ellipse');
   return { geometry: parts.length === 1 ? parts[0] : { kind: 'multi', parts }, size, notes };
@@ -313,7 +361,10 @@ export function parseTransform(s: string): Affine {
   const rest = s.replace(re, '').trim().replace(/,/g, '');
   if (rest) throw new Error(`transform "${s}" is not understood`);
   for (const [, op, args] of s.matchAll(re)) {
-    const v = args.split(/[\s,]+/).filter(Boolean).map(Number);
+    const v = args
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map(Number);
     if (v.some((x) => !Number.isFinite(x))) throw new Error(`transform "${s}" has non-numeric arguments`);
     const rad = ((v[0] ?? 0) * Math.PI) / 180;
     let t: Affine;
@@ -342,17 +393,40 @@ const ellipsePoints = (cx: number, cy: number, rx: number, ry: number, rot: numb
 /** Applies an affine transform to a geometry (rotations keep ellipses; other maps flatten them). */
 function applyTransform(g: Geometry, m: Affine): Geometry {
   const tp = (p: Point): Point => [m[0] * p[0] + m[2] * p[1] + m[4], m[1] * p[0] + m[3] * p[1] + m[5]];
-  const rigid = Math.abs(m[0] - m[3]) < 1e-12 && Math.abs(m[1] + m[2]) < 1e-12 && Math.abs(m[0] * m[0] + m[1] * m[1] - 1) < 1e-9;
+  const rigid =
+    Math.abs(m[0] - m[3]) < 1e-12 &&
+    Math.abs(m[1] + m[2]) < 1e-12 &&
+    Math.abs(m[0] * m[0] + m[1] * m[1] - 1) < 1e-9;
   switch (g.kind) {
     case 'box':
-      if (m[1] === 0 && m[2] === 0 && m[0] > 0 && m[3] > 0) return { kind: 'box', x: g.x * m[0] + m[4], y: g.y * m[3] + m[5], w: g.w * m[0], h: g.h * m[3] };
-      return { kind: 'polygon', fillRule: 'nonzero', rings: [[[g.x, g.y], [g.x + g.w, g.y], [g.x + g.w, g.y + g.h], [g.x, g.y + g.h]].map((p) => tp(p as Point))] };
+      if (m[1] === 0 && m[2] === 0 && m[0] > 0 && m[3] > 0)
+        return { kind: 'box', x: g.x * m[0] + m[4], y: g.y * m[3] + m[5], w: g.w * m[0], h: g.h * m[3] };
+      return {
+        kind: 'polygon',
+        fillRule: 'nonzero',
+        rings: [
+          [
+            [g.x, g.y],
+            [g.x + g.w, g.y],
+            [g.x + g.w, g.y + g.h],
+            [g.x, g.y + g.h],
+          ].map((p) => tp(p as Point)),
+        ],
+      };
     case 'circle':
     case 'ellipse': {
-      const e = g.kind === 'circle' ? { cx: g.cx, cy: g.cy, rx: g.r, ry: g.r, rotation: 0 } : { ...g, rotation: g.rotation ?? 0 };
+      const e =
+        g.kind === 'circle'
+          ? { cx: g.cx, cy: g.cy, rx: g.r, ry: g.r, rotation: 0 }
+          : { ...g, rotation: g.rotation ?? 0 };
       const [cx, cy] = tp([e.cx, e.cy]);
-      if (rigid) return { kind: 'ellipse', cx, cy, rx: e.rx, ry: e.ry, rotation: e.rotation + Math.atan2(m[1], m[0]) };
-      return { kind: 'polygon', fillRule: 'nonzero', rings: [ellipsePoints(e.cx, e.cy, e.rx, e.ry, e.rotation).map(tp)] };
+      if (rigid)
+        return { kind: 'ellipse', cx, cy, rx: e.rx, ry: e.ry, rotation: e.rotation + Math.atan2(m[1], m[0]) };
+      return {
+        kind: 'polygon',
+        fillRule: 'nonzero',
+        rings: [ellipsePoints(e.cx, e.cy, e.rx, e.ry, e.rotation).map(tp)],
+      };
     }
     case 'polygon':
     case 'path':
@@ -370,16 +444,20 @@ function shapeMarkup(g: Geometry): string {
     case 'box':
       return `<rect x='${fmt(g.x)}' y='${fmt(g.y)}' width='${fmt(g.w)}' height='${fmt(g.h)}'/>`;
     case 'polygon':
-      if (g.rings.length === 1) return `<polygon points='${g.rings[0].map((p) => `${fmt(p[0])},${fmt(p[1])}`).join(' ')}'${g.fillRule === 'evenodd' ? " fill-rule='evenodd'" : ''}/>`;
+      if (g.rings.length === 1)
+        return `<polygon points='${g.rings[0].map((p) => `${fmt(p[0])},${fmt(p[1])}`).join(' ')}'${g.fillRule === 'evenodd' ? " fill-rule='evenodd'" : ''}/>`;
       return shapeMarkup({ ...g, kind: 'path', d: undefined });
     case 'path': {
-      const d = g.d ?? g.rings.map((r) => `M${r.map((p) => `${fmt(p[0])},${fmt(p[1])}`).join(' L')} Z`).join(' ');
+      const d =
+        g.d ?? g.rings.map((r) => `M${r.map((p) => `${fmt(p[0])},${fmt(p[1])}`).join(' L')} Z`).join(' ');
       return `<path d='${d}'${g.fillRule === 'evenodd' ? " fill-rule='evenodd'" : ''}/>`;
     }
     case 'circle':
       return `<circle cx='${fmt(g.cx)}' cy='${fmt(g.cy)}' r='${fmt(g.r)}'/>`;
     case 'ellipse': {
-      const rot = g.rotation ? ` transform='rotate(${fmt((g.rotation * 180) / Math.PI)} ${fmt(g.cx)} ${fmt(g.cy)})'` : '';
+      const rot = g.rotation
+        ? ` transform='rotate(${fmt((g.rotation * 180) / Math.PI)} ${fmt(g.cx)} ${fmt(g.cy)})'`
+        : '';
       return `<ellipse cx='${fmt(g.cx)}' cy='${fmt(g.cy)}' rx='${fmt(g.rx)}' ry='${fmt(g.ry)}'${rot}/>`;
     }
     case 'mask': {
@@ -410,6 +488,8 @@ function shapeMarkup(g: Geometry): string {
  * writeSvgShapes({ kind: 'circle', cx: 5, cy: 5, r: 2 }, { width: 10, height: 10 });
  */
 export function writeSvgShapes(g: Geometry, size?: ImageSize): string {
-  const dims = size ? ` width='${size.width}' height='${size.height}' viewBox='0 0 ${size.width} ${size.height}'` : '';
+  const dims = size
+    ? ` width='${size.width}' height='${size.height}' viewBox='0 0 ${size.width} ${size.height}'`
+    : '';
   return `<svg xmlns='http://www.w3.org/2000/svg'${dims}>${shapeMarkup(g)}</svg>`;
 }

@@ -1,0 +1,216 @@
+/**
+ * The artprobe server as a fastify app: `buildApp(opts)` opens the workspace, starts the model host (worker
+ * threads) and job queue, and registers every route (`artprobePlugin`). Loopback only unless the caller
+ * listens elsewhere; CORS headers are never sent; JSON bodies are limited (1 MB), uploads too (50 MB,
+ * 100 megapixels by default).
+ *
+ * @example
+ * const app = await buildApp({ workspace: '/tmp/ws', model: '../shared/toy/A/model' });
+ * await app.artprobe.modelReady;
+ * const res = await app.inject({ method: 'GET', url: '/api/health' });
+ * await app.close();
+ */
+import { STATUS_CODES } from 'node:http';
+import multipart from '@fastify/multipart';
+import { Ajv } from 'ajv';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { HttpError, JobQueue } from './jobs.ts';
+import { ModelHost, type ModelInfo } from './model-host.ts';
+import { collectOpenApi } from './openapi.ts';
+import { registerAnnotationRoutes } from './routes/annotations.ts';
+import { registerCatalogRoutes } from './routes/catalogs.ts';
+import { registerExportRoutes } from './routes/exports.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerJobRoutes } from './routes/jobs.ts';
+import { registerMapRoutes } from './routes/maps.ts';
+import { registerMetricRoutes } from './routes/metrics.ts';
+import { registerModelRoutes } from './routes/models.ts';
+import { registerPaintingRoutes } from './routes/paintings.ts';
+import { registerSuiteRoutes } from './routes/suites.ts';
+import { registerUiRoutes } from './routes/ui.ts';
+import { Workspace } from './workspace.ts';
+
+export const VERSION = '0.1.0';
+
+export interface AppOptions {
+  /** Workspace folder (created when missing). */
+  workspace: string;
+  /** Model folder or installed hub id to load at start; none: model features answer 503 until one is switched in. */
+  model?: string;
+  /** Where installed hub models are listed from (default `$ARTPROBE_MODELS` or `<repo>/models`). */
+  modelsDir?: string;
+  /** Jobs running at once (default 1). */
+  concurrency?: number;
+  /** Largest upload or fetched image in bytes (default 50 MB). */
+  maxUploadBytes?: number;
+  /** Largest image in pixels, checked on the header before decoding (default 100 M). */
+  maxPixels?: number;
+  /** Largest JSON body in bytes (default 1 MB). */
+  bodyLimit?: number;
+  /** Built web UI folder (default `<repo>/dist/ui`). */
+  uiDir?: string;
+  /** TensorFlow.js backend for the model workers. */
+  backend?: string;
+  /** Fastify logger option (default off). */
+  logger?: FastifyServerOptions['logger'];
+  /** Timeout of outgoing fetches (URL / IIIF import), ms (default 20 000). */
+  fetchTimeoutMs?: number;
+  /** Note shown by /api/health when no model could be loaded (e.g. how to install one offline). */
+  modelHint?: string;
+}
+
+/** What routes share. */
+export interface AppContext {
+  opts: Required<Pick<AppOptions, 'maxUploadBytes' | 'maxPixels' | 'fetchTimeoutMs'>> & AppOptions;
+  ws: Workspace;
+  host: ModelHost;
+  queue: JobQueue;
+  /** Resolves when the start-up model is loaded (or failed: then `host.state` is `error`). */
+  modelReady: Promise<ModelInfo | undefined>;
+  /** Switches the model: waits for running jobs, loads, re-checks queued jobs. */
+  switchModel(source: string): Promise<ModelInfo>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    artprobe: AppContext;
+  }
+  interface FastifyContextConfig {
+    hideFromOpenApi?: boolean;
+  }
+}
+
+/**
+ * Every route of the API, as a plugin over a shared context.
+ *
+ * @example
+ * app.register(artprobePlugin, { ctx });
+ */
+export async function artprobePlugin(app: FastifyInstance, { ctx }: { ctx: AppContext }): Promise<void> {
+  await app.register(multipart, {
+    limits: { fileSize: ctx.opts.maxUploadBytes, files: 1, fields: 20, parts: 25, fieldSize: 64 * 1024 },
+    throwFileSizeLimit: true,
+  });
+  const doc = collectOpenApi(app, { title: 'artprobe', version: VERSION });
+  registerHealthRoutes(app, ctx, doc);
+  registerPaintingRoutes(app, ctx);
+  registerCatalogRoutes(app, ctx);
+  registerModelRoutes(app, ctx);
+  registerSuiteRoutes(app, ctx);
+  registerJobRoutes(app, ctx);
+  registerMapRoutes(app, ctx);
+  registerAnnotationRoutes(app, ctx);
+  registerMetricRoutes(app, ctx);
+  registerExportRoutes(app, ctx);
+  await registerUiRoutes(app, ctx);
+}
+
+/**
+ * Builds the server (not listening). Close it with `app.close()`: jobs still running stay `running` in the
+ * database and are re-queued at the next start.
+ *
+ * @example
+ * const app = await buildApp({ workspace: 'ws', model: 'openai/clip-vit-base-patch32' });
+ * await app.listen({ port: 8787, host: '127.0.0.1' });
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const opts = {
+    maxUploadBytes: 50 * 1024 * 1024,
+    maxPixels: 100_000_000,
+    fetchTimeoutMs: 20_000,
+    ...options,
+  };
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+  });
+  // bodies are validated strictly (a number is not a string); params and query strings are coerced from text
+  const strict = new Ajv({
+    coerceTypes: false,
+    useDefaults: true,
+    removeAdditional: false,
+    allowUnionTypes: true,
+    strict: false,
+  });
+  const coercing = new Ajv({
+    coerceTypes: true,
+    useDefaults: true,
+    removeAdditional: false,
+    allowUnionTypes: true,
+    strict: false,
+  });
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strict : coercing).compile(schema),
+  );
+  app.addContentTypeParser(['application/ld+json'], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (e) {
+      (e as FastifyError).statusCode = 400;
+      done(e as Error, undefined);
+    }
+  });
+  const ws = Workspace.open(opts.workspace);
+  const host = new ModelHost({
+    workers: opts.concurrency ?? 1,
+    backend: opts.backend,
+    maxPixels: opts.maxPixels,
+  });
+  const queue = new JobQueue(ws, host, { concurrency: opts.concurrency ?? 1 });
+  const startup = async (): Promise<ModelInfo | undefined> => {
+    if (!opts.model) {
+      queue.recover();
+      return undefined;
+    }
+    try {
+      return await host.load(opts.model);
+    } catch (e) {
+      app.log.error(`model ${opts.model} could not be loaded: ${(e as Error).message}`);
+      return undefined;
+    } finally {
+      const r = queue.recover();
+      if (r.requeued || r.failed)
+        app.log.info(`recovered unfinished jobs: ${r.requeued} re-queued, ${r.failed} failed`);
+    }
+  };
+  const ctx: AppContext = {
+    opts,
+    ws,
+    host,
+    queue,
+    modelReady: startup(),
+    async switchModel(source) {
+      await ctx.modelReady;
+      await queue.whenRunningDone();
+      try {
+        return await host.load(source);
+      } finally {
+        queue.resume();
+      }
+    },
+  };
+  app.decorate('artprobe', ctx);
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err instanceof HttpError ? err.statusCode : err.validation ? 400 : (err.statusCode ?? 500);
+    if (status >= 500) req.log.error(err);
+    const message = err.validation ? `invalid request: ${err.message}` : err.message;
+    reply
+      .code(status)
+      .send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, code: err.code });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({
+      statusCode: 404,
+      error: 'Not Found',
+      message: `no route ${req.method} ${req.url.split('?')[0]}`,
+    });
+  });
+  app.addHook('onClose', async () => {
+    queue.close();
+    await ctx.modelReady.catch(() => undefined);
+    await host.close();
+    ws.close();
+  });
+  await app.register(artprobePlugin, { ctx });
+  return app;
+}

@@ -1,0 +1,307 @@
+/**
+ * Explanation jobs: creation (validated, cache key computed), a FIFO queue with bounded concurrency, progress
+ * events for Server-Sent Events, cancellation, and recovery after a restart (jobs left `queued` or `running`
+ * are queued again, or failed with the reason when their painting or model is gone).
+ * Cache key = sha256 of (model fingerprint, image sha256, method, canonical JSON of the resolved parameters,
+ * canonical JSON of the target, view): a finished job with the same key answers a new request at once.
+ *
+ * @example
+ * const queue = new JobQueue(ws, host, { concurrency: 1 });
+ * const job = queue.create({ paintingId, method: 'chefer-all', target: { kind: 'prompt', prompt: 'a wave' } });
+ * const off = queue.subscribe(job.id, (ev) => console.log(ev));
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { rm } from 'node:fs/promises';
+import type { ManifestEntry } from '../attribution/manifest.ts';
+import { getMethod } from '../attribution/registry.ts';
+import { checkTarget, type TargetSpec } from '../attribution/target.ts';
+import type { ViewKind } from '../attribution/views.ts';
+import { CancelledError, type ModelHost } from './model-host.ts';
+import { type JobResult, type JobRow, sha256Hex, type Workspace } from './workspace.ts';
+
+/** An error with an HTTP status, for the routes. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** JSON with object keys sorted at every level (for cache keys). */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export interface JobRequest {
+  paintingId: string;
+  method: string;
+  params?: Record<string, unknown>;
+  target: TargetSpec;
+  view?: ViewKind;
+}
+
+/** One event on a job's stream. */
+export interface JobEvent {
+  type: 'state' | 'progress';
+  job: JobRow;
+}
+
+export interface JobQueueOptions {
+  /** Jobs running at once (default 1). */
+  concurrency?: number;
+  /** Jobs waiting at most; more are refused with 503 (default 10 000). */
+  maxQueued?: number;
+}
+
+const TERMINAL = new Set(['done', 'failed', 'cancelled']);
+
+/** The job queue of one server. */
+export class JobQueue {
+  private pending: string[] = [];
+  private running = new Set<string>();
+  private events = new EventEmitter();
+  private readonly concurrency: number;
+  private readonly maxQueued: number;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  private runWaiters: (() => void)[] = [];
+  /** While true no new job starts (model switch). */
+  paused = false;
+
+  constructor(
+    private readonly ws: Workspace,
+    private readonly host: ModelHost,
+    opts: JobQueueOptions = {},
+  ) {
+    this.concurrency = Math.max(1, opts.concurrency ?? 1);
+    this.maxQueued = opts.maxQueued ?? 10_000;
+    this.events.setMaxListeners(0);
+    host.onIdle = () => this.pump();
+  }
+
+  /** Validates a request and records a job: `done` at once on a cache hit, else `queued`. */
+  create(req: JobRequest): { job: JobRow; cached: boolean } {
+    const info = this.host.info;
+    if (this.host.state !== 'ready' || !info)
+      throw new HttpError(
+        503,
+        `no model is loaded (${this.host.state}${this.host.error ? `: ${this.host.error}` : ''}); run \`artprobe model pull openai/clip-vit-base-patch32\` or start the server with --model`,
+      );
+    const painting = this.ws.getPainting(req.paintingId);
+    if (!painting) throw new HttpError(404, `painting ${req.paintingId} not found`);
+    let params: Record<string, unknown>;
+    try {
+      params = getMethod(req.method).resolveParams(req.params ?? {}) as Record<string, unknown>;
+      checkTarget(req.target);
+    } catch (e) {
+      throw new HttpError(400, (e as Error).message);
+    }
+    const view = req.view ?? 'crop';
+    const cacheKey = sha256Hex(
+      canonicalJson([info.fingerprint, painting.id, req.method, params, req.target, view]),
+    );
+    const hit = this.ws.findCached(cacheKey);
+    const base = {
+      id: randomUUID(),
+      paintingId: painting.id,
+      modelId: info.id,
+      modelFingerprint: info.fingerprint,
+      method: req.method,
+      params,
+      target: req.target,
+      view,
+      cacheKey,
+    };
+    if (hit)
+      return {
+        job: this.ws.insertJob({ ...base, state: 'done', cachedFrom: hit.id, result: hit.result }),
+        cached: true,
+      };
+    if (this.pending.length >= this.maxQueued)
+      throw new HttpError(503, `the job queue is full (${this.maxQueued} waiting); try again later`);
+    const job = this.ws.insertJob({ ...base, state: 'queued', cachedFrom: null, result: null });
+    this.pending.push(job.id);
+    setImmediate(() => this.pump());
+    return { job, cached: false };
+  }
+
+  /** Re-queues jobs a previous process left unfinished (or fails them with the reason). */
+  recover(): { requeued: number; failed: number } {
+    let requeued = 0;
+    let failed = 0;
+    for (const state of ['running', 'queued'] as const) {
+      for (const j of this.ws.listJobs({ state, limit: 1_000_000 })) {
+        if (this.pending.includes(j.id) || this.running.has(j.id)) continue;
+        const reason = this.unrunnableReason(j);
+        if (reason) {
+          this.ws.finishJob(j.id, 'failed', { error: `after a restart: ${reason}` });
+          failed++;
+        } else {
+          this.ws.requeueJob(j.id);
+          this.pending.push(j.id);
+          requeued++;
+        }
+      }
+    }
+    setImmediate(() => this.pump());
+    return { requeued, failed };
+  }
+
+  /** Why a job cannot run now, or undefined. */
+  private unrunnableReason(j: JobRow): string | undefined {
+    if (!this.ws.getPainting(j.paintingId)) return `its painting ${j.paintingId} is gone`;
+    const info = this.host.info;
+    if (this.host.state === 'ready' && info && info.fingerprint !== j.modelFingerprint)
+      return `it was for model ${j.modelId} (weights ${j.modelFingerprint.slice(0, 12)}), but the server now runs ${info.id} (${info.fingerprint.slice(0, 12)})`;
+    return undefined;
+  }
+
+  /** Cancels a queued or running job; false when it already finished. */
+  async cancel(id: string): Promise<boolean> {
+    const job = this.ws.getJob(id);
+    if (!job || TERMINAL.has(job.state)) return false;
+    const i = this.pending.indexOf(id);
+    if (i >= 0) this.pending.splice(i, 1);
+    if (this.running.has(id)) await this.host.cancel(id);
+    this.ws.finishJob(id, 'cancelled', { error: 'cancelled by request' });
+    this.emit(id, 'state');
+    return true;
+  }
+
+  /** Listens to one job's events; returns the unsubscribe function. */
+  subscribe(id: string, fn: (ev: JobEvent) => void): () => void {
+    this.events.on(id, fn);
+    return () => this.events.off(id, fn);
+  }
+
+  stats(): { pending: number; running: number; concurrency: number } {
+    return { pending: this.pending.length, running: this.running.size, concurrency: this.concurrency };
+  }
+
+  /** Resolves when nothing is queued or running. */
+  whenIdle(): Promise<void> {
+    if (this.pending.length === 0 && this.running.size === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /** Pauses the queue and resolves when no job is running (queued jobs wait). */
+  whenRunningDone(): Promise<void> {
+    this.paused = true;
+    if (this.running.size === 0) return Promise.resolve();
+    return new Promise((r) => this.runWaiters.push(r));
+  }
+
+  /** Resumes after {@link whenRunningDone}. */
+  resume(): void {
+    this.paused = false;
+    this.pump();
+  }
+
+  /** Stops starting jobs (running ones are left to the caller to stop; they are re-queued on the next start). */
+  close(): void {
+    this.closed = true;
+  }
+
+  private emit(id: string, type: JobEvent['type']): void {
+    const job = this.ws.getJob(id);
+    if (job) this.events.emit(id, { type, job } satisfies JobEvent);
+  }
+
+  /** Starts queued jobs while workers are free. */
+  pump(): void {
+    while (
+      !this.closed &&
+      !this.paused &&
+      this.pending.length > 0 &&
+      this.running.size < this.concurrency &&
+      this.host.idleWorkers() > 0
+    ) {
+      const id = this.pending.shift() as string;
+      this.running.add(id);
+      this.run(id)
+        .catch(() => undefined)
+        .finally(() => {
+          this.running.delete(id);
+          if (this.running.size === 0) for (const w of this.runWaiters.splice(0)) w();
+          if (this.pending.length === 0 && this.running.size === 0)
+            for (const w of this.idleWaiters.splice(0)) w();
+          this.pump();
+        });
+    }
+    if (this.pending.length === 0 && this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private async run(id: string): Promise<void> {
+    const job = this.ws.getJob(id);
+    if (job?.state !== 'queued') return;
+    const reason = this.unrunnableReason(job);
+    if (reason) {
+      this.ws.finishJob(id, 'failed', { error: reason });
+      return this.emit(id, 'state');
+    }
+    // an identical job may have finished while this one waited
+    const hit = this.ws.findCached(job.cacheKey);
+    if (hit) {
+      this.ws.finishJob(id, 'done', { result: hit.result ?? undefined, cachedFrom: hit.id });
+      return this.emit(id, 'state');
+    }
+    const painting = this.ws.getPainting(job.paintingId);
+    if (!painting) return;
+    this.ws.markRunning(id);
+    this.emit(id, 'state');
+    const outDir = this.ws.mapsDir(id);
+    try {
+      const entry = await this.host.explain(
+        {
+          jobId: id,
+          image: this.ws.paintingFile(painting),
+          imageName: `${painting.id}.${painting.ext}`,
+          method: job.method,
+          params: job.params,
+          target: job.target as TargetSpec,
+          view: job.view as ViewKind,
+          outDir,
+        },
+        (done, total) => {
+          if (this.ws.getJob(id)?.state !== 'running') return;
+          this.ws.setProgress(id, done, total);
+          this.emit(id, 'progress');
+        },
+      );
+      if (this.ws.getJob(id)?.state !== 'running') return; // cancelled or deleted meanwhile
+      this.ws.finishJob(id, 'done', { result: toResult(id, entry) });
+    } catch (e) {
+      if (e instanceof CancelledError) return;
+      if (this.closed) return; // shutting down: stays `running`, re-queued on the next start
+      await rm(outDir, { recursive: true, force: true });
+      if (this.ws.getJob(id)?.state === 'running')
+        this.ws.finishJob(id, 'failed', { error: (e as Error).message });
+    }
+    this.emit(id, 'state');
+  }
+}
+
+function toResult(jobId: string, e: ManifestEntry): JobResult {
+  return {
+    mapsJob: jobId,
+    score: e.score,
+    grid: e.grid,
+    paintingSize: e.painting_size,
+    signed: e.signed,
+    tiles: e.tiles,
+    files: { raw: e.map, painting: e.map_painting, overlay: e.overlay },
+    ...(e.extras ? { extras: e.extras } : {}),
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * W3C Web Annotations on a painting (create, list as an AnnotationPage, get, replace, delete). Each
+ * annotation is checked with the region reader (it must give exactly one region, no warnings); the server
+ * assigns its id (`urn:uuid:<uuid>`) and keeps `created`/`modified`. After each change the painting's
+ * annotations are also written to `annotations/<paintingId>.jsonld` (atomically).
+ *
+ * @example
+ * POST /api/paintings/<id>/annotations { "type": "Annotation", "body": [...], "target": { "source": "x.jpg", "selector": {...} } }
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Region } from '../../regions/region.ts';
+import { readW3CAnnotations } from '../../regions/w3c.ts';
+import type { AppContext } from '../app.ts';
+import { HttpError } from '../jobs.ts';
+import { ANY_OBJECT, idParams, OK, PAINTING_ID, UUID, withErrors } from '../schemas.ts';
+import { type AnnotationRow, type PaintingRow, type Workspace, writeFileAtomic } from '../workspace.ts';
+import { requirePainting } from './paintings.ts';
+
+const ANNOTATION = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['id', 'type'],
+  properties: { id: { type: 'string' }, type: {} },
+};
+const PAGE = {
+  type: 'object',
+  additionalProperties: true,
+  properties: { type: { type: 'string' }, items: { type: 'array', items: ANNOTATION } },
+};
+
+/** Reads one W3C annotation as a region at the painting's size; 400 naming the problem otherwise. */
+export function annotationRegion(doc: Record<string, unknown>, p: PaintingRow): Region {
+  const types = ([] as unknown[]).concat(doc.type ?? [], doc['@type'] ?? []);
+  if (!types.includes('Annotation')) throw new HttpError(400, 'annotation: "type" must be "Annotation"');
+  const first = readW3CAnnotations(doc);
+  const sources = [...new Set(first.regions.map((r) => r.source))];
+  const sized = readW3CAnnotations(doc, {
+    imageSizes: Object.fromEntries(sources.map((s) => [s, { width: p.width, height: p.height }])),
+  });
+  if (sized.warnings.length) throw new HttpError(400, sized.warnings.map((w) => w.message).join('; '));
+  if (sized.regions.length !== 1)
+    throw new HttpError(
+      400,
+      `annotation: expected one annotation with a region, got ${sized.regions.length}`,
+    );
+  return sized.regions[0];
+}
+
+function present(a: AnnotationRow): Record<string, unknown> {
+  return {
+    '@context': 'http://www.w3.org/ns/anno.jsonld',
+    ...a.doc,
+    id: `urn:uuid:${a.id}`,
+    type: 'Annotation',
+    created: a.createdAt,
+    modified: a.modifiedAt,
+  };
+}
+
+/** The painting's annotations as an AnnotationPage. */
+export function annotationPage(ws: Workspace, paintingId: string): Record<string, unknown> {
+  const items = ws.listAnnotations(paintingId).map(present);
+  return {
+    '@context': 'http://www.w3.org/ns/anno.jsonld',
+    id: `urn:artprobe:painting:${paintingId}:annotations`,
+    type: 'AnnotationPage',
+    startIndex: 0,
+    items,
+  };
+}
+
+async function mirror(ws: Workspace, paintingId: string): Promise<void> {
+  await writeFileAtomic(
+    join(ws.dir('annotations'), `${paintingId}.jsonld`),
+    `${JSON.stringify(annotationPage(ws, paintingId), null, 2)}\n`,
+  );
+}
+
+function requireAnnotation(ws: Workspace, id: string): AnnotationRow {
+  const a = ws.getAnnotation(id);
+  if (!a) throw new HttpError(404, `annotation ${id} not found`);
+  return a;
+}
+
+function cleanDoc(body: unknown): Record<string, unknown> {
+  const doc = { ...(body as Record<string, unknown>) };
+  for (const k of ['id', '@id', 'created', 'modified']) delete doc[k];
+  return doc;
+}
+
+export function registerAnnotationRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { ws } = ctx;
+  const tags = ['annotations'];
+  app.get(
+    '/api/paintings/:id/annotations',
+    {
+      schema: {
+        summary: "a painting's annotations (W3C AnnotationPage)",
+        tags,
+        params: idParams(PAINTING_ID),
+        response: withErrors({ 200: PAGE }, 404),
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      requirePainting(ws, id);
+      return annotationPage(ws, id);
+    },
+  );
+  app.post(
+    '/api/paintings/:id/annotations',
+    {
+      schema: {
+        summary: 'add a W3C Web Annotation (one region) to a painting',
+        tags,
+        params: idParams(PAINTING_ID),
+        body: ANY_OBJECT,
+        response: withErrors({ 201: ANNOTATION }, 404),
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: string };
+      const p = requirePainting(ws, id);
+      const doc = cleanDoc(req.body);
+      annotationRegion(doc, p);
+      const row = ws.insertAnnotation(randomUUID(), p.id, doc);
+      await mirror(ws, p.id);
+      reply.code(201);
+      return present(row);
+    },
+  );
+  app.get(
+    '/api/annotations/:id',
+    {
+      schema: {
+        summary: 'one annotation',
+        tags,
+        params: idParams(UUID),
+        response: withErrors({ 200: ANNOTATION }, 404),
+      },
+    },
+    async (req) => present(requireAnnotation(ws, (req.params as { id: string }).id)),
+  );
+  app.put(
+    '/api/annotations/:id',
+    {
+      schema: {
+        summary: 'replace an annotation',
+        tags,
+        params: idParams(UUID),
+        body: ANY_OBJECT,
+        response: withErrors({ 200: ANNOTATION }, 404),
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const a = requireAnnotation(ws, id);
+      const doc = cleanDoc(req.body);
+      annotationRegion(doc, requirePainting(ws, a.paintingId));
+      ws.updateAnnotation(id, doc);
+      await mirror(ws, a.paintingId);
+      return present(requireAnnotation(ws, id));
+    },
+  );
+  app.delete(
+    '/api/annotations/:id',
+    {
+      schema: {
+        summary: 'delete an annotation',
+        tags,
+        params: idParams(UUID),
+        response: withErrors({ 200: OK }, 404),
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const a = requireAnnotation(ws, id);
+      ws.deleteAnnotation(id);
+      await mirror(ws, a.paintingId);
+      return { ok: true };
+    },
+  );
+}

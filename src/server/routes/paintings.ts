@@ -1,0 +1,194 @@
+/**
+ * Paintings: multipart upload (size limit, checked by content, pixel limit on the header), import from a URL
+ * or IIIF Image API, list, get, the image itself, delete. Files are stored content-addressed
+ * (`paintings/<sha256>.<ext>`); the uploaded name is only kept as metadata.
+ *
+ * @example
+ * POST /api/paintings (multipart, field "file") -> 201 { id, name, width, height, ... }
+ * POST /api/paintings/import { "url": "https://.../info.json" } -> 201 painting
+ */
+import { createReadStream } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { ImageDecodeError, type ImageInfo, readImageInfo } from '../../core/image-decode.ts';
+import type { AppContext } from '../app.ts';
+import { fetchImageUrl } from '../fetch-image.ts';
+import { HttpError } from '../jobs.ts';
+import { idParams, OK, PAINTING, PAINTING_ID, withErrors } from '../schemas.ts';
+import { IMAGE_EXTS, type PaintingRow, type Workspace } from '../workspace.ts';
+
+const MIME: Record<string, string> = {
+  jpg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  tif: 'image/tiff',
+  gif: 'image/gif',
+};
+
+/** A display name from a user-given file name: last path segment, no control characters, at most 200 chars. */
+export function cleanName(name: string | undefined, fallback: string): string {
+  const last = (name ?? '').split(/[\\/]/).pop() ?? '';
+  const clean = [...last]
+    .filter((ch) => ch.charCodeAt(0) >= 32 && ch.charCodeAt(0) !== 127)
+    .join('')
+    .trim()
+    .slice(0, 200);
+  return clean && clean !== '.' && clean !== '..' ? clean : fallback;
+}
+
+/** Checks bytes are an accepted image within the pixel limit (header only), by content. */
+export async function checkImageBytes(
+  bytes: Uint8Array,
+  maxPixels: number,
+  label: string,
+): Promise<ImageInfo> {
+  let info: ImageInfo;
+  try {
+    info = await readImageInfo(bytes, { name: label });
+  } catch (e) {
+    if (e instanceof ImageDecodeError) throw new HttpError(415, `${label} is not an image: ${e.message}`);
+    throw e;
+  }
+  if (!IMAGE_EXTS[info.format])
+    throw new HttpError(
+      415,
+      `${label}: ${info.format} images are not accepted (accepted: ${Object.keys(IMAGE_EXTS).join(', ')})`,
+    );
+  const pixels = info.storedWidth * info.storedHeight;
+  if (pixels > maxPixels)
+    throw new HttpError(
+      413,
+      `${label} is ${info.storedWidth}x${info.storedHeight} (${pixels} pixels), above the limit of ${maxPixels} pixels`,
+    );
+  return info;
+}
+
+/** Painting 404 helper. */
+export function requirePainting(ws: Workspace, id: string): PaintingRow {
+  const p = ws.getPainting(id);
+  if (!p) throw new HttpError(404, `painting ${id} not found`);
+  return p;
+}
+
+export function registerPaintingRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { ws } = ctx;
+  const tags = ['paintings'];
+  app.post(
+    '/api/paintings',
+    {
+      schema: {
+        summary: 'upload a painting (multipart/form-data, field "file"; optional field "name")',
+        tags,
+        consumes: ['multipart/form-data'],
+        response: withErrors({ 200: PAINTING, 201: PAINTING }, 413, 415),
+      },
+    },
+    async (req, reply) => {
+      if (!req.isMultipart())
+        throw new HttpError(415, 'upload the painting as multipart/form-data with a "file" field');
+      const part = await req.file();
+      if (!part) throw new HttpError(400, 'the upload has no file part (field "file")');
+      if (part.fieldname !== 'file')
+        throw new HttpError(400, `unexpected file field "${part.fieldname}" (use "file")`);
+      const bytes = await part.toBuffer();
+      if (bytes.length === 0) throw new HttpError(400, 'the uploaded file is empty');
+      const field = part.fields.name as { value?: unknown } | undefined;
+      const name = cleanName(typeof field?.value === 'string' ? field.value : part.filename, 'painting');
+      const info = await checkImageBytes(bytes, ctx.opts.maxPixels, `upload "${name}"`);
+      const { painting, created } = await ws.addPainting(bytes, { name, info });
+      reply.code(created ? 201 : 200);
+      return { ...painting, created };
+    },
+  );
+  app.post(
+    '/api/paintings/import',
+    {
+      schema: {
+        summary: 'import a painting from an image URL or a IIIF Image API URL (info.json or base URL)',
+        tags,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['url'],
+          properties: {
+            url: { type: 'string', minLength: 1, maxLength: 4000 },
+            name: { type: 'string', maxLength: 200 },
+          },
+        },
+        response: withErrors({ 200: PAINTING, 201: PAINTING }, 413, 415, 502),
+      },
+    },
+    async (req, reply) => {
+      const { url, name } = req.body as { url: string; name?: string };
+      const got = await fetchImageUrl(url, {
+        maxBytes: ctx.opts.maxUploadBytes,
+        timeoutMs: ctx.opts.fetchTimeoutMs,
+      });
+      const info = await checkImageBytes(got.bytes, ctx.opts.maxPixels, got.url);
+      const fallback = cleanName(
+        decodeURIComponent(new URL(url).pathname.replace(/\/(info\.json)?$/, '')),
+        'imported',
+      );
+      const { painting, created } = await ws.addPainting(got.bytes, {
+        name: cleanName(name, fallback),
+        info,
+        sourceUrl: got.iiif ?? got.url,
+      });
+      reply.code(created ? 201 : 200);
+      return { ...painting, created };
+    },
+  );
+  app.get(
+    '/api/paintings',
+    { schema: { summary: 'list paintings', tags, response: { 200: { type: 'array', items: PAINTING } } } },
+    async () => ws.listPaintings(),
+  );
+  app.get(
+    '/api/paintings/:id',
+    {
+      schema: {
+        summary: 'one painting',
+        tags,
+        params: idParams(PAINTING_ID),
+        response: withErrors({ 200: PAINTING }, 404),
+      },
+    },
+    async (req) => requirePainting(ws, (req.params as { id: string }).id),
+  );
+  app.get(
+    '/api/paintings/:id/image',
+    {
+      schema: {
+        summary: 'the image file',
+        tags,
+        params: idParams(PAINTING_ID),
+        produces: ['image/*'],
+        response: withErrors({}, 404),
+      },
+    },
+    async (req, reply) => {
+      const p = requirePainting(ws, (req.params as { id: string }).id);
+      reply
+        .type(MIME[p.ext] ?? 'application/octet-stream')
+        .header('cache-control', 'public, max-age=31536000, immutable');
+      return reply.send(createReadStream(ws.paintingFile(p)));
+    },
+  );
+  app.delete(
+    '/api/paintings/:id',
+    {
+      schema: {
+        summary: 'delete a painting with its jobs, maps and annotations',
+        tags,
+        params: idParams(PAINTING_ID),
+        response: withErrors({ 200: OK }, 404, 409),
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      requirePainting(ws, id);
+      for (const j of ws.listJobs({ paintingId: id, limit: 1_000_000 })) await ctx.queue.cancel(j.id);
+      await ws.deletePainting(id);
+      return { ok: true };
+    },
+  );
+}

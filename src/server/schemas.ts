@@ -1,0 +1,180 @@
+/**
+ * JSON schemas shared by the routes: ids (validated by pattern, so no user string ever reaches a path),
+ * targets, jobs, paintings, errors. Fastify validates params, query and body with them and serialises
+ * responses; the OpenAPI document is built from the same schemas.
+ *
+ * @example
+ * app.get('/api/jobs/:id', { schema: { params: idParams(JOB_ID), response: { 200: JOB } } }, handler);
+ */
+import { METHOD_IDS } from '../attribution/types.ts';
+import { VIEW_KINDS } from '../attribution/views.ts';
+
+type S = Record<string, unknown>;
+
+export const PAINTING_ID: S = {
+  type: 'string',
+  pattern: '^[0-9a-f]{64}$',
+  description: 'sha256 of the image bytes',
+};
+export const UUID: S = {
+  type: 'string',
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+};
+export const SLUG: S = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' };
+const nonEmpty = { type: 'string', minLength: 1, maxLength: 2000 };
+
+/** Params schema `{ <name>: schema }`, all required. */
+export function idParams(schema: S, name = 'id'): S {
+  return { type: 'object', required: [name], additionalProperties: false, properties: { [name]: schema } };
+}
+
+export const ERROR: S = {
+  type: 'object',
+  required: ['error', 'message'],
+  properties: {
+    statusCode: { type: 'integer' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+    code: { type: 'string' },
+  },
+};
+
+/** Standard error responses merged into every route's response map. */
+export function withErrors(ok: Record<string, S>, ...codes: number[]): Record<string, S> {
+  const out: Record<string, S> = { ...ok };
+  for (const c of [400, ...codes]) out[c] = ERROR;
+  return out;
+}
+
+export const TARGET: S = {
+  oneOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind', 'prompt'],
+      properties: { kind: { const: 'prompt' }, prompt: nonEmpty },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind', 'label', 'labels'],
+      properties: {
+        kind: { const: 'label' },
+        label: nonEmpty,
+        labels: { type: 'array', minItems: 2, maxItems: 1000, items: nonEmpty },
+      },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind', 'a', 'b'],
+      properties: { kind: { const: 'contrast' }, a: nonEmpty, b: nonEmpty },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind', 'label', 'prompts'],
+      properties: {
+        kind: { const: 'ensemble' },
+        label: nonEmpty,
+        prompts: { type: 'array', minItems: 1, maxItems: 1000, items: nonEmpty },
+      },
+    },
+  ],
+};
+
+export const PAINTING: S = {
+  type: 'object',
+  required: ['id', 'name', 'format', 'width', 'height', 'bytes'],
+  properties: {
+    id: PAINTING_ID,
+    name: { type: 'string' },
+    ext: { type: 'string' },
+    format: { type: 'string' },
+    width: { type: 'integer' },
+    height: { type: 'integer' },
+    bytes: { type: 'integer' },
+    sourceUrl: { type: ['string', 'null'] },
+    metadata: { type: ['object', 'null'], additionalProperties: true },
+    createdAt: { type: 'string' },
+    created: { type: 'boolean', description: 'false when identical bytes were already in the workspace' },
+  },
+};
+
+export const JOB_RESULT: S = {
+  type: ['object', 'null'],
+  properties: {
+    mapsJob: UUID,
+    score: { type: 'number' },
+    grid: { type: 'array', items: { type: 'integer' } },
+    paintingSize: { type: 'array', items: { type: 'integer' } },
+    signed: { type: 'boolean' },
+    tiles: { type: 'integer' },
+    files: { type: 'object', additionalProperties: { type: 'string' } },
+    extras: { type: 'object', additionalProperties: true },
+  },
+};
+
+export const JOB: S = {
+  type: 'object',
+  required: ['id', 'state', 'paintingId', 'method'],
+  properties: {
+    id: UUID,
+    state: { type: 'string', enum: ['queued', 'running', 'done', 'failed', 'cancelled'] },
+    paintingId: PAINTING_ID,
+    modelId: { type: 'string' },
+    modelFingerprint: { type: 'string' },
+    method: { type: 'string' },
+    params: { type: 'object', additionalProperties: true },
+    target: { type: 'object', additionalProperties: true },
+    view: { type: 'string' },
+    cacheKey: { type: 'string' },
+    cachedFrom: { type: ['string', 'null'] },
+    progress: { type: 'object', properties: { done: { type: 'integer' }, total: { type: 'integer' } } },
+    attempts: { type: 'integer' },
+    error: { type: ['string', 'null'] },
+    result: JOB_RESULT,
+    createdAt: { type: 'string' },
+    startedAt: { type: ['string', 'null'] },
+    finishedAt: { type: ['string', 'null'] },
+    cached: { type: 'boolean' },
+  },
+};
+
+export const JOB_CREATE: S = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['paintingId', 'method', 'target'],
+  properties: {
+    paintingId: PAINTING_ID,
+    method: { type: 'string', enum: [...METHOD_IDS] },
+    params: {
+      type: 'object',
+      maxProperties: 20,
+      additionalProperties: { type: ['number', 'string', 'boolean'] },
+    },
+    target: TARGET,
+    view: { type: 'string', enum: [...VIEW_KINDS] },
+  },
+};
+
+export const MODEL_INFO: S = {
+  type: ['object', 'null'],
+  properties: {
+    id: { type: 'string' },
+    dir: { type: 'string' },
+    fingerprint: { type: 'string' },
+    backend: {
+      type: 'object',
+      properties: { name: { type: 'string' }, package: { type: 'string' }, gpu: { type: 'boolean' } },
+    },
+    imageSize: { type: 'integer' },
+    patchSize: { type: 'integer' },
+    embedDim: { type: 'integer' },
+  },
+};
+
+export const OK: S = { type: 'object', properties: { ok: { type: 'boolean' } } };
+
+/** An open object (annotations, catalogs rows, suites): validated in the handler. */
+export const ANY_OBJECT: S = { type: 'object', additionalProperties: true };

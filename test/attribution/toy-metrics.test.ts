@@ -1,0 +1,134 @@
+/**
+ * artprobe's own maps on the toy CLIP (trained on painted shapes) reproduce the PyTorch reference metric table
+ * (toy/A/saliency/metrics.json): pointing game (box) and energy pointing game (mask) per method, within ±0.03,
+ * and the reference maps themselves (grid maps for all 298 pairs, pixel maps for the first 16).
+ */
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { getMethod } from '../../src/attribution/registry.ts';
+import { disposeTarget } from '../../src/attribution/target.ts';
+import type { AttributionMap } from '../../src/attribution/types.ts';
+import { type Clip, loadClip } from '../../src/core/clip.ts';
+import { resizeBilinear } from '../../src/core/resize-map.ts';
+import { SafetensorsFile } from '../../src/core/safetensors.ts';
+import { energyPointingGame, type PixelBox, pointingGame } from '../../src/regions/metrics.ts';
+import type { BoxGeometry } from '../../src/regions/region.ts';
+import { parseXywh, readW3CAnnotations } from '../../src/regions/w3c.ts';
+import { describeShared, sharedPath } from '../helpers/shared-data.ts';
+import { maxAbs, maxAbsDiff, useWasm } from '../helpers/tensors.ts';
+
+const S = 224;
+/** artprobe method id → reference name (metrics.json key, maps.safetensors name). */
+const METHODS = {
+  gradient: { metrics: 'gradient', map: 'gradient_first16' },
+  'gradient-x-input': { metrics: 'grad_x_input', map: 'grad_x_input_first16' },
+  'integrated-gradients': { metrics: 'integrated_gradients', map: 'integrated_gradients_first16' },
+  rollout: { metrics: 'attention_rollout', map: 'attention_rollout' },
+  'chefer-last': { metrics: 'chefer2021', map: 'chefer2021' },
+  'chefer-all': { metrics: 'chefer2021_all_layers', map: 'chefer2021_all_layers' },
+  occlusion: { metrics: 'occlusion', map: 'occlusion' },
+} as const;
+
+interface Pair {
+  image: number;
+  src: string;
+  shape: number;
+  caption: number;
+  text: string;
+  score: number;
+}
+
+describeShared('toy CLIP: artprobe maps reproduce the reference pointing-game table', ['toy/A'], () => {
+  let clip: Clip;
+  let pairs: Pair[];
+  const boxes: PixelBox[] = [];
+  const masks: Uint8Array[] = [];
+  let reference: Record<string, { pointing: number; energy: number }>;
+  let refMaps: SafetensorsFile;
+  const report: string[] = [];
+
+  beforeAll(async () => {
+    await useWasm();
+    clip = await loadClip(sharedPath('toy/A/model'));
+    const doc = JSON.parse(readFileSync(sharedPath('toy/A/eval/annotations.jsonld'), 'utf8'));
+    const regions = readW3CAnnotations(doc).regions;
+    pairs = JSON.parse(readFileSync(sharedPath('toy/A/saliency/pairs.json'), 'utf8')).pairs;
+    reference = JSON.parse(readFileSync(sharedPath('toy/A/saliency/metrics.json'), 'utf8')).methods;
+    refMaps = await SafetensorsFile.open(sharedPath('toy/A/saliency/maps.safetensors'));
+    for (const p of pairs) {
+      const r = regions.find((q) => q.source === p.src && q.id.endsWith(`:s${p.shape}`));
+      if (!r) throw new Error(`no annotation for ${p.src} shape ${p.shape}`);
+      const original = r.original as { target: { selector: { type: string; value: string }[] }; 'toy:mask': string };
+      const frag = original.target.selector.find((s) => s.type === 'FragmentSelector');
+      boxes.push(parseXywh(frag?.value ?? '') as BoxGeometry);
+      const { data, info } = await sharp(sharedPath('toy/A/eval', original['toy:mask'])).raw().toBuffer({ resolveWithObject: true });
+      masks.push(Uint8Array.from({ length: S * S }, (_, k) => (data[k * info.channels] > 127 ? 1 : 0)));
+    }
+  });
+  afterAll(() => {
+    console.log(`toy metrics (ours vs reference):\n${report.join('\n')}`);
+    clip?.dispose();
+  });
+
+  /** Our maps for every pair, grouped by image so each method handles an image's captions together. */
+  async function mapsFor(id: keyof typeof METHODS, params: Record<string, unknown>): Promise<AttributionMap[]> {
+    const method = getMethod(id);
+    const resolved = method.resolveParams(params);
+    const out: AttributionMap[] = new Array(pairs.length);
+    const byImage = new Map<string, number[]>();
+    pairs.forEach((p, i) => byImage.set(p.src, [...(byImage.get(p.src) ?? []), i]));
+    for (const [src, idx] of byImage) {
+      const [pre] = await clip.preprocess([sharedPath('toy/A/eval', src)]);
+      const targets = await clip.prepareTargets(idx.map((i) => ({ kind: 'prompt' as const, prompt: pairs[i].text })));
+      const maps = await method.attributeMany({ model: clip.model, pixels: pre.pixelValues }, targets, resolved);
+      idx.forEach((i, k) => {
+        out[i] = maps[k];
+      });
+      for (const t of targets) disposeTarget(t);
+    }
+    return out;
+  }
+
+  const cases: [keyof typeof METHODS, Record<string, unknown>][] = [
+    ['gradient', {}],
+    ['gradient-x-input', {}],
+    ['integrated-gradients', { steps: 32, batch: 16 }],
+    ['rollout', {}],
+    ['chefer-last', {}],
+    ['chefer-all', {}],
+    ['occlusion', { batch: 49 }],
+  ];
+  for (const [id, params] of cases) {
+    it(`${id}: pointing game and energy pointing game within ±0.03 of the reference; maps match`, async () => {
+      const maps = await mapsFor(id, params);
+      let pointing = 0;
+      let energy = 0;
+      maps.forEach((m, i) => {
+        const up = resizeBilinear(m.values, m.grid.rows, m.grid.cols, S, S);
+        pointing += pointingGame(up, S, S, boxes[i]);
+        energy += energyPointingGame(up, masks[i]);
+      });
+      pointing /= maps.length;
+      energy /= maps.length;
+      const ref = reference[METHODS[id].metrics];
+      report.push(
+        `${id.padEnd(21)} pointing ${pointing.toFixed(3)} (ref ${ref.pointing.toFixed(3)})  energy ${energy.toFixed(3)} (ref ${ref.energy.toFixed(3)})`,
+      );
+      expect(Math.abs(pointing - ref.pointing)).toBeLessThanOrEqual(0.03);
+      expect(Math.abs(energy - ref.energy)).toBeLessThanOrEqual(0.03);
+      // the maps themselves: all 298 grid maps, or the 16 stored pixel maps
+      const refName = METHODS[id].map;
+      const ref3 = refMaps.getFloat32(refName);
+      const n = ref3.shape[0];
+      const per = ref3.data.length / n;
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        const r = ref3.data.subarray(i * per, (i + 1) * per);
+        worst = Math.max(worst, maxAbsDiff(maps[i].values, r) / maxAbs(r));
+      }
+      report[report.length - 1] += `  max map diff / max ${worst.toExponential(1)} over ${n}`;
+      expect(worst).toBeLessThan(1e-3);
+    }, 600_000); // integrated gradients: 298 pairs × 32 steps of backward passes
+  }
+});
