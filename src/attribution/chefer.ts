@@ -39,7 +39,7 @@ export function cheferFromGradients(
   start: number,
   o = 0,
 ): Float32Array {
-  let r: Float64Array = new Float64Array(T);
+  const r: Float64Array = new Float64Array(T);
   r[0] = 1;
   for (let l = probs.length - 1; l >= start; l--) {
     const cam = new Float64Array(T * T);
@@ -74,9 +74,13 @@ function makeChefer(id: MethodId, defaultStart: number, title: string): Attribut
       const { imageSize: S, heads: H, grid: G, layers: L } = input.model.config.vision;
       const T = input.model.visionTokens;
       const start = params.startLayer < 0 ? L + params.startLayer : params.startLayer;
-      if (start < 0 || start >= L) throw new Error(`${id}: startLayer ${params.startLayer} is outside 0..${L - 1}`);
+      if (start < 0 || start >= L)
+        throw new Error(`${id}: startLayer ${params.startLayer} is outside 0..${L - 1}`);
       return inBatches(targets, params.batch, (chunk) => {
-        const x = stackPixels(chunk.map(() => input.pixels), S);
+        const x = stackPixels(
+          chunk.map(() => input.pixels),
+          S,
+        );
         const { probs, grads, scores } = attentionGradients(input.model, x, chunk);
         x.dispose();
         return chunk.map((t, b) =>
@@ -95,5 +99,9 @@ function makeChefer(id: MethodId, defaultStart: number, title: string): Attribut
   };
 }
 
-export const cheferLast = makeChefer('chefer-last', -1, "Chefer et al. relevance, last block (CLIP notebook default)");
+export const cheferLast = makeChefer(
+  'chefer-last',
+  -1,
+  'Chefer et al. relevance, last block (CLIP notebook default)',
+);
 export const cheferAll = makeChefer('chefer-all', 0, 'Chefer et al. relevance, all blocks (ICCV 2021)');

@@ -12,8 +12,9 @@
  * });
  * result.entries[0].painting; // Float32Array [H, W]
  */
-import { decodeImage, type RgbImage } from '../core/image-decode.ts';
+
 import type { Clip } from '../core/clip.ts';
+import { decodeImage, type RgbImage } from '../core/image-decode.ts';
 import { getMethod } from './registry.ts';
 import { checkTarget, disposeTarget, type TargetSpec } from './target.ts';
 import type { AttributionMap, MethodId, ViewTransform } from './types.ts';
@@ -58,9 +59,11 @@ export interface ExplainResult {
 
 /** Checks a request before any work is done; errors name the problem. */
 export function checkExplainRequest(req: ExplainRequest): void {
-  if (!Array.isArray(req.targets) || req.targets.length === 0) throw new Error('explain: give at least one target (prompt, label or contrast)');
+  if (!Array.isArray(req.targets) || req.targets.length === 0)
+    throw new Error('explain: give at least one target (prompt, label or contrast)');
   req.targets.forEach(checkTarget);
-  if (!Array.isArray(req.methods) || req.methods.length === 0) throw new Error('explain: give at least one method');
+  if (!Array.isArray(req.methods) || req.methods.length === 0)
+    throw new Error('explain: give at least one method');
   for (const m of req.methods) getMethod(m.id).resolveParams(m.params ?? {});
   if (req.view !== undefined && !VIEW_KINDS.includes(req.view)) {
     throw new Error(`explain: unknown view "${req.view}" (choose ${VIEW_KINDS.join(', ')})`);
@@ -81,7 +84,9 @@ export async function explainImage(
       ? await decodeImage(req.image, { maxPixels: clip.maxPixels })
       : req.image;
   const name = req.imageName ?? (typeof req.image === 'string' ? req.image : 'image');
-  const view = prepareView(decoded, req.view ?? 'crop', clip.preprocessor.config, { tileOverlap: req.tileOverlap });
+  const view = prepareView(decoded, req.view ?? 'crop', clip.preprocessor.config, {
+    tileOverlap: req.tileOverlap,
+  });
   const imageId = name;
   const modelId = clip.id;
   const targets = await clip.prepareTargets(req.targets);

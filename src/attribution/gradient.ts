@@ -7,7 +7,16 @@
  */
 import type { PreparedTarget } from './target.ts';
 import type { AttributionInput, AttributionMap, AttributionMethod } from './types.ts';
-import { checkInt, checkKnownParams, DEFAULT_BATCH, inBatches, inputGradients, makeMap, stackPixels, sumAbsChannels } from './utils.ts';
+import {
+  checkInt,
+  checkKnownParams,
+  DEFAULT_BATCH,
+  inBatches,
+  inputGradients,
+  makeMap,
+  stackPixels,
+  sumAbsChannels,
+} from './utils.ts';
 
 export interface GradientParams {
   batch: number;
@@ -17,7 +26,10 @@ export interface GradientParams {
 export function rawGradients(input: AttributionInput, targets: PreparedTarget[], batch: number) {
   const S = input.model.config.vision.imageSize;
   return inBatches(targets, batch, (chunk) => {
-    const x = stackPixels(chunk.map(() => input.pixels), S);
+    const x = stackPixels(
+      chunk.map(() => input.pixels),
+      S,
+    );
     const { grads, scores } = inputGradients(input.model, x, chunk);
     x.dispose();
     const n = 3 * S * S;
@@ -48,4 +60,3 @@ export const gradient: AttributionMethod<GradientParams> = {
     );
   },
 };
-

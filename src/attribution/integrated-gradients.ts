@@ -79,7 +79,11 @@ export const integratedGradients: AttributionMethod<IntegratedGradientsParams> =
         return x.map((v, i) => x0[i] + a * (v - x0[i]));
       });
       const batch = stackPixels(images, S);
-      const { grads } = inputGradients(input.model, batch, chunk.map((r) => targets[r.t]));
+      const { grads } = inputGradients(
+        input.model,
+        batch,
+        chunk.map((r) => targets[r.t]),
+      );
       batch.dispose();
       chunk.forEach((r, i) => {
         const acc = gradSums[r.t];

@@ -66,7 +66,9 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
     if (!Array.isArray(m.entries)) throw new Error('"entries" is not a list');
     return m;
   } catch (e) {
-    throw new Error(`${file}: cannot read the existing manifest (${(e as Error).message}); move it away to start a new one`);
+    throw new Error(
+      `${file}: cannot read the existing manifest (${(e as Error).message}); move it away to start a new one`,
+    );
   }
 }
 
@@ -93,7 +95,10 @@ export async function writeExplanations(
     const shape = e.maps.length > 1 ? [e.maps.length, rows, cols] : [rows, cols];
     await writeAtomic(join(dir, `${base}.npy`), encodeNpy(raw, shape));
     await writeAtomic(join(dir, `${base}_painting.npy`), encodeNpy(e.painting, [H, W]));
-    await writeAtomic(join(dir, `${base}.png`), await renderOverlay(result.decoded, e.painting, { signed: e.signed, opacity: opts.opacity }));
+    await writeAtomic(
+      join(dir, `${base}.png`),
+      await renderOverlay(result.decoded, e.painting, { signed: e.signed, opacity: opts.opacity }),
+    );
     const extras = e.maps.length === 1 ? e.maps[0].extras : undefined;
     written.push({
       image: result.image,

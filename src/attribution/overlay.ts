@@ -55,9 +55,14 @@ export function normaliseForDisplay(values: Float32Array, signed: boolean): Floa
 }
 
 /** Renders the overlay as PNG bytes at the painting's size. */
-export async function renderOverlay(painting: RgbImage, map: Float32Array, opts: OverlayOptions): Promise<Buffer> {
+export async function renderOverlay(
+  painting: RgbImage,
+  map: Float32Array,
+  opts: OverlayOptions,
+): Promise<Buffer> {
   const { width: W, height: H } = painting;
-  if (map.length !== W * H) throw new Error(`renderOverlay: map has ${map.length} values for a ${W}×${H} painting`);
+  if (map.length !== W * H)
+    throw new Error(`renderOverlay: map has ${map.length} values for a ${W}×${H} painting`);
   const alpha = opts.opacity ?? 0.6;
   const threshold = opts.threshold ?? 0;
   const lut = opts.signed ? LUTS.diverging : LUTS.inferno;
@@ -74,5 +79,7 @@ export async function renderOverlay(painting: RgbImage, map: Float32Array, opts:
       out[3 * i + c] = Math.round(base * (1 - a) + lut[k + c] * a);
     }
   }
-  return sharp(out, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer();
+  return sharp(out, { raw: { width: W, height: H, channels: 3 } })
+    .png()
+    .toBuffer();
 }

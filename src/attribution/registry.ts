@@ -12,7 +12,13 @@ import { occlusion } from './occlusion.ts';
 import { rollout } from './rollout.ts';
 import { smoothgrad } from './smoothgrad.ts';
 import type { PreparedTarget } from './target.ts';
-import { type AttributionInput, type AttributionMap, type AttributionMethod, METHOD_IDS, type MethodId } from './types.ts';
+import {
+  type AttributionInput,
+  type AttributionMap,
+  type AttributionMethod,
+  METHOD_IDS,
+  type MethodId,
+} from './types.ts';
 
 export const METHODS: Record<MethodId, AttributionMethod<object>> = {
   gradient,

@@ -28,7 +28,12 @@ export interface RolloutParams {
 }
 
 /** Rollout CLS-row map [G*G] from per-layer attention probabilities (each [H, T, T], flat). */
-export function rolloutFromAttentions(attn: Float32Array[], H: number, T: number, params: RolloutParams): Float32Array {
+export function rolloutFromAttentions(
+  attn: Float32Array[],
+  H: number,
+  T: number,
+  params: RolloutParams,
+): Float32Array {
   const fused = attn.map((a) => {
     const m = new Float64Array(T * T);
     for (let i = 0; i < T * T; i++) {

@@ -6,13 +6,13 @@
  * @example
  * const maps = await smoothgrad.attributeMany(input, targets, smoothgrad.resolveParams({ samples: 16, sigma: 0.15 }));
  */
-import { type PreparedTarget } from './target.ts';
+import type { PreparedTarget } from './target.ts';
 import type { AttributionMethod } from './types.ts';
 import {
   checkInt,
-  cleanScores,
   checkKnownParams,
   checkNumber,
+  cleanScores,
   createRng,
   DEFAULT_BATCH,
   inBatches,
@@ -59,7 +59,10 @@ export const smoothgrad: AttributionMethod<SmoothGradParams> = {
     const sums = targets.map(() => new Float32Array(S * S));
     const n = 3 * S * S;
     inBatches(rows, params.batch, (chunk) => {
-      const batch = stackPixels(chunk.map((r) => noisy[r.k]), S);
+      const batch = stackPixels(
+        chunk.map((r) => noisy[r.k]),
+        S,
+      );
       const rowTargets: PreparedTarget[] = chunk.map((r) => targets[r.t]);
       const { grads } = inputGradients(input.model, batch, rowTargets);
       batch.dispose();

@@ -44,16 +44,19 @@ export function describeTarget(spec: TargetSpec): string {
 /** Validates a target specification; errors name the problem. */
 export function checkTarget(spec: TargetSpec): TargetSpec {
   const nonEmpty = (s: unknown, what: string) => {
-    if (typeof s !== 'string' || s.trim() === '') throw new Error(`target: ${what} must be a non-empty string`);
+    if (typeof s !== 'string' || s.trim() === '')
+      throw new Error(`target: ${what} must be a non-empty string`);
   };
   switch (spec?.kind) {
     case 'prompt':
       nonEmpty(spec.prompt, 'prompt');
       break;
     case 'label':
-      if (!Array.isArray(spec.labels) || spec.labels.length < 2) throw new Error('target: a label set needs at least two labels');
+      if (!Array.isArray(spec.labels) || spec.labels.length < 2)
+        throw new Error('target: a label set needs at least two labels');
       spec.labels.forEach((l, i) => nonEmpty(l, `label ${i + 1}`));
-      if (!spec.labels.includes(spec.label)) throw new Error(`target: label "${spec.label}" is not in the label set`);
+      if (!spec.labels.includes(spec.label))
+        throw new Error(`target: label "${spec.label}" is not in the label set`);
       break;
     case 'contrast':
       nonEmpty(spec.a, 'contrast side A');
@@ -61,7 +64,8 @@ export function checkTarget(spec: TargetSpec): TargetSpec {
       break;
     case 'ensemble':
       nonEmpty(spec.label, 'ensemble label');
-      if (!Array.isArray(spec.prompts) || spec.prompts.length === 0) throw new Error('target: an ensemble needs prompts');
+      if (!Array.isArray(spec.prompts) || spec.prompts.length === 0)
+        throw new Error('target: an ensemble needs prompts');
       spec.prompts.forEach((p, i) => nonEmpty(p, `ensemble prompt ${i + 1}`));
       break;
     default:

@@ -15,11 +15,11 @@ import type { RgbImage } from '../core/image-decode.ts';
 import {
   centerCrop,
   cropRegion,
-  padToSquare,
   type PreprocessConfig,
+  padToSquare,
   resizeShortestSide,
-  toPixelValues,
   type Triple,
+  toPixelValues,
 } from '../core/preprocess.ts';
 import { resizeBicubic } from '../core/resample.ts';
 import { resizeBilinear } from '../core/resize-map.ts';
@@ -68,7 +68,10 @@ export function prepareView(
     const { image: square, top, left } = padToSquare(image, fill);
     const M = square.width;
     const rect = { x: -left, y: -top, w: M, h: M };
-    return { transform: { kind, painting, inputSize: S, rects: [rect] }, inputs: [normalise(resizeBicubic(square, S, S))] };
+    return {
+      transform: { kind, painting, inputSize: S, rects: [rect] },
+      inputs: [normalise(resizeBicubic(square, S, S))],
+    };
   }
   if (kind !== 'tiles') throw new Error(`unknown view "${kind}" (choose ${VIEW_KINDS.join(', ')})`);
   const overlap = opts.tileOverlap ?? 0.25;
@@ -101,7 +104,11 @@ function sample(map: Float32Array, S: number, u: number, v: number): number {
 }
 
 /** A map on its native grid brought to the model input's S×S pixels. */
-export function mapToInput(values: Float32Array, grid: { rows: number; cols: number }, S: number): Float32Array {
+export function mapToInput(
+  values: Float32Array,
+  grid: { rows: number; cols: number },
+  S: number,
+): Float32Array {
   return grid.rows === S && grid.cols === S ? values : resizeBilinear(values, grid.rows, grid.cols, S, S);
 }
 

@@ -19,7 +19,10 @@ export async function buildProgram(): Promise<Command> {
   const program = new Command('artprobe')
     .description('How CLIP sees art: CLIP on TensorFlow.js, saliency maps, probes and expert regions')
     .version('0.1.0')
-    .option('--backend <name>', 'tensorflow backend: wasm | tensorflow (tfjs-node[-gpu]) | cpu (env ARTPROBE_BACKEND)')
+    .option(
+      '--backend <name>',
+      'tensorflow backend: wasm | tensorflow (tfjs-node[-gpu]) | cpu (env ARTPROBE_BACKEND)',
+    )
     .showHelpAfterError();
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
   const files = readdirSync(dir)

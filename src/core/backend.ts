@@ -45,7 +45,8 @@ export function activeBackend(): BackendInfo | undefined {
  */
 export async function initBackend(requested?: string): Promise<BackendInfo> {
   const want = (requested ?? process.env.ARTPROBE_BACKEND ?? '').trim().toLowerCase() || undefined;
-  if (active && (!want || want === active.name || (want === 'node' && active.name === 'tensorflow'))) return active;
+  if (active && (!want || want === active.name || (want === 'node' && active.name === 'tensorflow')))
+    return active;
   if (want && !['tensorflow', 'node', 'wasm', 'cpu'].includes(want)) {
     throw new Error(`unknown backend "${want}" (choose wasm, tensorflow or cpu)`);
   }
@@ -78,10 +79,16 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
       );
     }
   }
-  if (!chosen && want === 'cpu') chosen = info('cpu', '@tensorflow/tfjs-backend-cpu', false, 'requested (slow, pure JS)');
+  if (!chosen && want === 'cpu')
+    chosen = info('cpu', '@tensorflow/tfjs-backend-cpu', false, 'requested (slow, pure JS)');
   if (!chosen) {
     await import('@tensorflow/tfjs-backend-wasm');
-    chosen = info('wasm', '@tensorflow/tfjs-backend-wasm', false, want ? 'requested' : 'default (no tfjs-node installed)');
+    chosen = info(
+      'wasm',
+      '@tensorflow/tfjs-backend-wasm',
+      false,
+      want ? 'requested' : 'default (no tfjs-node installed)',
+    );
   }
   const ok = await tf.setBackend(chosen.name);
   if (!ok || tf.getBackend() !== chosen.name) {

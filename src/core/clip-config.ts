@@ -53,7 +53,9 @@ type Json = Record<string, unknown>;
 function num(obj: Json, key: string, where: string, fallback?: number): number {
   const v = obj[key] ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new ClipConfigError(`${where}: "${key}" must be a positive number, got ${JSON.stringify(obj[key])}`);
+    throw new ClipConfigError(
+      `${where}: "${key}" must be a positive number, got ${JSON.stringify(obj[key])}`,
+    );
   }
   return v;
 }
@@ -68,12 +70,16 @@ function parseAct(value: unknown, where: string): Activation {
   if (value === 'quick_gelu') return 'quick_gelu';
   if (value === 'gelu' || value === 'gelu_python') return 'gelu';
   if (value === 'gelu_new' || value === 'gelu_pytorch_tanh' || value === 'gelu_fast') return 'gelu_tanh';
-  throw new ClipConfigError(`${where}: unsupported hidden_act ${JSON.stringify(value)} (quick_gelu, gelu, gelu_new)`);
+  throw new ClipConfigError(
+    `${where}: unsupported hidden_act ${JSON.stringify(value)} (quick_gelu, gelu, gelu_new)`,
+  );
 }
 
 function checkVision(v: VisionConfig, where: string): VisionConfig {
   if (v.imageSize % v.patchSize !== 0) {
-    throw new ClipConfigError(`${where}: image_size ${v.imageSize} is not a multiple of patch_size ${v.patchSize}`);
+    throw new ClipConfigError(
+      `${where}: image_size ${v.imageSize} is not a multiple of patch_size ${v.patchSize}`,
+    );
   }
   if (v.width % v.heads !== 0) {
     throw new ClipConfigError(`${where}: vision width ${v.width} is not divisible by ${v.heads} heads`);
@@ -140,7 +146,9 @@ export function parseOpenClipConfig(json: Json, where = 'open_clip_config.json')
   if (!vc || typeof vc !== 'object') throw new ClipConfigError(`${where}: missing "model_cfg.vision_cfg"`);
   if (!tc || typeof tc !== 'object') throw new ClipConfigError(`${where}: missing "model_cfg.text_cfg"`);
   if (vc.timm_model_name || vc.layers instanceof Array) {
-    throw new ClipConfigError(`${where}: only ViT towers are supported (timm or ResNet vision towers are not)`);
+    throw new ClipConfigError(
+      `${where}: only ViT towers are supported (timm or ResNet vision towers are not)`,
+    );
   }
   if (tc.hf_model_name) throw new ClipConfigError(`${where}: Hugging Face text towers are not supported`);
   const act: Activation = mc.quick_gelu === true ? 'quick_gelu' : 'gelu';

@@ -11,8 +11,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { type PreparedTarget, prepareTarget, type TargetSpec, targetPrompts } from '../attribution/target.ts';
 import { type BackendInfo, initBackend } from './backend.ts';
@@ -20,7 +20,13 @@ import { type ClipConfig, detectFormat, loadClipConfig } from './clip-config.ts'
 import { ClipModel, l2Normalize } from './clip-model.ts';
 import { DEFAULT_MAX_PIXELS, type RgbImage } from './image-decode.ts';
 import { resolveModelSource } from './model-store.ts';
-import { ImagePreprocessor, loadPreprocessConfig, OPENAI_CLIP_CONFIG, type PreprocessConfig, type PreprocessResult } from './preprocess.ts';
+import {
+  ImagePreprocessor,
+  loadPreprocessConfig,
+  OPENAI_CLIP_CONFIG,
+  type PreprocessConfig,
+  type PreprocessResult,
+} from './preprocess.ts';
 import { tidyRead } from './tidy-read.ts';
 import { ClipTokenizer } from './tokenizer.ts';
 import { findWeightsFile, loadClipParams } from './weights.ts';
@@ -47,14 +53,17 @@ export interface LoadClipOptions {
 const KNOWN_OPTIONS = ['backend', 'format', 'weights', 'modelsDir', 'autoPull', 'maxPixels', 'batchSize'];
 
 /** Validates and defaults loadClip options in one place; messages name the option. */
-export function resolveLoadOptions(options: LoadClipOptions = {}): Required<Omit<LoadClipOptions, 'format' | 'weights' | 'modelsDir' | 'backend'>> &
-  LoadClipOptions {
+export function resolveLoadOptions(
+  options: LoadClipOptions = {},
+): Required<Omit<LoadClipOptions, 'format' | 'weights' | 'modelsDir' | 'backend'>> & LoadClipOptions {
   if (options === null || typeof options !== 'object') throw new Error('loadClip: options must be an object');
   for (const k of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.includes(k)) throw new Error(`loadClip: unknown option "${k}" (known: ${KNOWN_OPTIONS.join(', ')})`);
+    if (!KNOWN_OPTIONS.includes(k))
+      throw new Error(`loadClip: unknown option "${k}" (known: ${KNOWN_OPTIONS.join(', ')})`);
   }
   const { maxPixels = DEFAULT_MAX_PIXELS, batchSize = 8, autoPull = false } = options;
-  if (!Number.isInteger(maxPixels) || maxPixels <= 0) throw new Error(`loadClip: maxPixels must be a positive integer, got ${maxPixels}`);
+  if (!Number.isInteger(maxPixels) || maxPixels <= 0)
+    throw new Error(`loadClip: maxPixels must be a positive integer, got ${maxPixels}`);
   if (!Number.isInteger(batchSize) || batchSize <= 0 || batchSize > 256) {
     throw new Error(`loadClip: batchSize must be an integer in 1..256, got ${batchSize}`);
   }
@@ -105,7 +114,10 @@ export class Clip {
   }
 
   /** Raw (unnormalised) image embeddings [E] per image; `normalize` gives unit vectors. */
-  async encodeImage(images: ImageInput | ImageInput[], opts: { normalize?: boolean } = {}): Promise<Float32Array[]> {
+  async encodeImage(
+    images: ImageInput | ImageInput[],
+    opts: { normalize?: boolean } = {},
+  ): Promise<Float32Array[]> {
     const list = Array.isArray(images) ? images : [images];
     const S = this.config.vision.imageSize;
     const out: Float32Array[] = [];
@@ -186,9 +198,9 @@ export class Clip {
       return Array.from(v, (x) => x / n);
     };
     const ti = textEmbeds.map(norm);
-    const logitsPerImage = imageEmbeds.map(norm).map((iv) =>
-      ti.map((tv) => this.model.logitScale * iv.reduce((a, x, k) => a + x * tv[k], 0)),
-    );
+    const logitsPerImage = imageEmbeds
+      .map(norm)
+      .map((iv) => ti.map((tv) => this.model.logitScale * iv.reduce((a, x, k) => a + x * tv[k], 0)));
     return { logitsPerImage, imageEmbeds, textEmbeds };
   }
 
@@ -228,9 +240,21 @@ export async function loadClip(source: string, options: LoadClipOptions = {}): P
     ? await loadPreprocessConfig(dir)
     : await openClipPreprocess(dir, config.vision.imageSize);
   if (pre.cropSize !== config.vision.imageSize) {
-    throw new Error(`${dir}: preprocessor crop size ${pre.cropSize} does not match the model's image size ${config.vision.imageSize}`);
+    throw new Error(
+      `${dir}: preprocessor crop size ${pre.cropSize} does not match the model's image size ${config.vision.imageSize}`,
+    );
   }
   const preprocessor = new ImagePreprocessor(pre, { maxPixels: opts.maxPixels });
   const model = ClipModel.fromParams(config, params);
-  return new Clip(dir, config, model, tokenizer, preprocessor, backend, weightsFile, opts.batchSize, opts.maxPixels);
+  return new Clip(
+    dir,
+    config,
+    model,
+    tokenizer,
+    preprocessor,
+    backend,
+    weightsFile,
+    opts.batchSize,
+    opts.maxPixels,
+  );
 }

@@ -16,12 +16,29 @@ import { type TensorToWrite, writeSafetensors } from './safetensors.ts';
 import type { BlockParams, ClipParams, Param } from './weights.ts';
 
 /** transformers-style config.json for a ViT CLIP; defaults are ViT-B/32. */
-export function hfConfigJson(o: {
-  embedDim?: number;
-  vision?: Partial<{ width: number; layers: number; heads: number; imageSize: number; patchSize: number; act: string }>;
-  text?: Partial<{ width: number; layers: number; heads: number; act: string; vocabSize: number }>;
-} = {}): Record<string, unknown> {
-  const v = { width: 768, layers: 12, heads: 12, imageSize: 224, patchSize: 32, act: 'quick_gelu', ...o.vision };
+export function hfConfigJson(
+  o: {
+    embedDim?: number;
+    vision?: Partial<{
+      width: number;
+      layers: number;
+      heads: number;
+      imageSize: number;
+      patchSize: number;
+      act: string;
+    }>;
+    text?: Partial<{ width: number; layers: number; heads: number; act: string; vocabSize: number }>;
+  } = {},
+): Record<string, unknown> {
+  const v = {
+    width: 768,
+    layers: 12,
+    heads: 12,
+    imageSize: 224,
+    patchSize: 32,
+    act: 'quick_gelu',
+    ...o.vision,
+  };
   const t = { width: 512, layers: 12, heads: 8, act: 'quick_gelu', vocabSize: 49408, ...o.text };
   const E = o.embedDim ?? 512;
   return {
@@ -63,7 +80,10 @@ export function randomClipParams(cfg: ClipConfig, seed = 0): ClipParams {
     for (let i = 0; i < n; i++) data[i] = std * rng.normal();
     return { shape, data };
   };
-  const fill = (shape: number[], v: number): Param => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v) });
+  const fill = (shape: number[], v: number): Param => ({
+    shape,
+    data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v),
+  });
   const norm = (W: number) => ({ weight: fill([W], 1), bias: fill([W], 0) });
   const blocks = (c: TowerConfig): BlockParams[] =>
     Array.from({ length: c.layers }, () => ({
@@ -109,8 +129,14 @@ export function toHfTensors(p: ClipParams): Record<string, TensorToWrite> {
       const p0 = `${prefix}.encoder.layers.${i}.`;
       const W = b.out.weight.shape[0];
       ['q', 'k', 'v'].forEach((n, j) => {
-        put(`${p0}self_attn.${n}_proj.weight`, { shape: [W, W], data: b.qkv.weight.data.subarray(j * W * W, (j + 1) * W * W) });
-        put(`${p0}self_attn.${n}_proj.bias`, { shape: [W], data: b.qkv.bias.data.subarray(j * W, (j + 1) * W) });
+        put(`${p0}self_attn.${n}_proj.weight`, {
+          shape: [W, W],
+          data: b.qkv.weight.data.subarray(j * W * W, (j + 1) * W * W),
+        });
+        put(`${p0}self_attn.${n}_proj.bias`, {
+          shape: [W],
+          data: b.qkv.bias.data.subarray(j * W, (j + 1) * W),
+        });
       });
       put(`${p0}self_attn.out_proj.weight`, b.out.weight);
       put(`${p0}self_attn.out_proj.bias`, b.out.bias);
@@ -143,7 +169,11 @@ export function toHfTensors(p: ClipParams): Record<string, TensorToWrite> {
 }
 
 /** Writes `config.json` and `model.safetensors` into `dir` (tokenizer and preprocessor files are not written). */
-export async function writeHfModel(dir: string, configJson: Record<string, unknown>, params: ClipParams): Promise<void> {
+export async function writeHfModel(
+  dir: string,
+  configJson: Record<string, unknown>,
+  params: ClipParams,
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'config.json'), JSON.stringify(configJson, null, 2));
   await writeFile(join(dir, 'model.safetensors'), writeSafetensors(toHfTensors(params)));

@@ -68,7 +68,9 @@ export class SafetensorsFile {
     const headerLen = Number(view.getBigUint64(0, true));
     if (headerLen > MAX_HEADER_BYTES) fail(`header length ${headerLen} exceeds ${MAX_HEADER_BYTES} bytes`);
     if (8 + headerLen > bytes.byteLength) {
-      fail(`header claims ${headerLen} bytes but the file has only ${bytes.byteLength - 8} after the length field (truncated?)`);
+      fail(
+        `header claims ${headerLen} bytes but the file has only ${bytes.byteLength - 8} after the length field (truncated?)`,
+      );
     }
     let header: Record<string, unknown>;
     try {
@@ -76,7 +78,8 @@ export class SafetensorsFile {
     } catch (e) {
       throw new SafetensorsError(`${source}: header is not valid JSON (${(e as Error).message})`);
     }
-    if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
+    if (header === null || typeof header !== 'object' || Array.isArray(header))
+      fail('header is not a JSON object');
     this.dataStart = 8 + headerLen;
     const dataLen = bytes.byteLength - this.dataStart;
     this.metadata = {};
@@ -90,7 +93,9 @@ export class SafetensorsFile {
       if (!entry || typeof entry !== 'object') fail(`tensor "${name}": header entry is not an object`);
       const dtype = entry.dtype as DType;
       if (typeof dtype !== 'string' || !(dtype in DTYPE_SIZE)) {
-        fail(`tensor "${name}": unknown dtype ${JSON.stringify(entry.dtype)} (supported: ${Object.keys(DTYPE_SIZE).join(', ')})`);
+        fail(
+          `tensor "${name}": unknown dtype ${JSON.stringify(entry.dtype)} (supported: ${Object.keys(DTYPE_SIZE).join(', ')})`,
+        );
       }
       const shape = entry.shape;
       if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
@@ -104,10 +109,14 @@ export class SafetensorsFile {
       const count = (shape as number[]).reduce((a, b) => a * b, 1);
       if (end < begin) fail(`tensor "${name}": data_offsets end ${end} < begin ${begin}`);
       if (end > dataLen) {
-        fail(`tensor "${name}": bytes ${begin}..${end} lie beyond the data section (${dataLen} bytes; file truncated?)`);
+        fail(
+          `tensor "${name}": bytes ${begin}..${end} lie beyond the data section (${dataLen} bytes; file truncated?)`,
+        );
       }
       if (end - begin !== count * DTYPE_SIZE[dtype]) {
-        fail(`tensor "${name}": ${end - begin} bytes do not match shape [${shape}] of ${dtype} (${count * DTYPE_SIZE[dtype]} bytes)`);
+        fail(
+          `tensor "${name}": ${end - begin} bytes do not match shape [${shape}] of ${dtype} (${count * DTYPE_SIZE[dtype]} bytes)`,
+        );
       }
       this.tensors.set(name, { dtype, shape: shape as number[], begin, end });
     }
@@ -119,7 +128,9 @@ export class SafetensorsFile {
     try {
       buf = await readFile(path);
     } catch (e) {
-      throw new SafetensorsError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new SafetensorsError(
+        `${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
     return new SafetensorsFile(buf, path);
   }
@@ -256,7 +267,10 @@ export interface TensorToWrite {
  * @example
  * await writeFile('w.safetensors', writeSafetensors({ w: { dtype: 'F32', shape: [2], data: [1, 2] } }));
  */
-export function writeSafetensors(tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(
+  tensors: Record<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const size = { F32: 4, F16: 2, I32: 4, U8: 1 } as const;
   const names = Object.keys(tensors).sort(
     (a, b) => size[tensors[b].dtype] - size[tensors[a].dtype] || a.localeCompare(b),
@@ -268,7 +282,9 @@ export function writeSafetensors(tensors: Record<string, TensorToWrite>, metadat
     const t = tensors[name];
     const bytes = t.shape.reduce((a, b) => a * b, 1) * size[t.dtype];
     if (t.data.length * size[t.dtype] !== bytes) {
-      throw new SafetensorsError(`writeSafetensors: "${name}" has ${t.data.length} values for shape [${t.shape}]`);
+      throw new SafetensorsError(
+        `writeSafetensors: "${name}" has ${t.data.length} values for shape [${t.shape}]`,
+      );
     }
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;

@@ -143,7 +143,10 @@ function hfBlocks(r: Reader, prefix: string, c: TowerConfig): BlockParams[] {
       weight: r.get(`${p}${n}.weight`, [o, inn]),
       bias: r.get(`${p}${n}.bias`, [o]),
     });
-    const norm = (n: string): NormParams => ({ weight: r.get(`${p}${n}.weight`, [W]), bias: r.get(`${p}${n}.bias`, [W]) });
+    const norm = (n: string): NormParams => ({
+      weight: r.get(`${p}${n}.weight`, [W]),
+      bias: r.get(`${p}${n}.bias`, [W]),
+    });
     const q = lin('self_attn.q_proj', W, W);
     const k = lin('self_attn.k_proj', W, W);
     const v = lin('self_attn.v_proj', W, W);
@@ -165,13 +168,22 @@ function openClipBlocks(r: Reader, prefix: string, c: TowerConfig): BlockParams[
   const W = c.width;
   return Array.from({ length: c.layers }, (_, i) => {
     const p = `${prefix}resblocks.${i}.`;
-    const norm = (n: string): NormParams => ({ weight: r.get(`${p}${n}.weight`, [W]), bias: r.get(`${p}${n}.bias`, [W]) });
+    const norm = (n: string): NormParams => ({
+      weight: r.get(`${p}${n}.weight`, [W]),
+      bias: r.get(`${p}${n}.bias`, [W]),
+    });
     return {
       ln1: norm('ln_1'),
-      qkv: { weight: r.get(`${p}attn.in_proj_weight`, [3 * W, W]), bias: r.get(`${p}attn.in_proj_bias`, [3 * W]) },
+      qkv: {
+        weight: r.get(`${p}attn.in_proj_weight`, [3 * W, W]),
+        bias: r.get(`${p}attn.in_proj_bias`, [3 * W]),
+      },
       out: { weight: r.get(`${p}attn.out_proj.weight`, [W, W]), bias: r.get(`${p}attn.out_proj.bias`, [W]) },
       ln2: norm('ln_2'),
-      fc1: { weight: r.get(`${p}mlp.c_fc.weight`, [c.mlpDim, W]), bias: r.get(`${p}mlp.c_fc.bias`, [c.mlpDim]) },
+      fc1: {
+        weight: r.get(`${p}mlp.c_fc.weight`, [c.mlpDim, W]),
+        bias: r.get(`${p}mlp.c_fc.bias`, [c.mlpDim]),
+      },
       fc2: { weight: r.get(`${p}mlp.c_proj.weight`, [W, c.mlpDim]), bias: r.get(`${p}mlp.c_proj.bias`, [W]) },
     };
   });
@@ -205,7 +217,10 @@ export function readClipParams(st: SafetensorsFile, cfg: ClipConfig): ClipParams
       },
       text: {
         tokenEmbedding: r.get('text_model.embeddings.token_embedding.weight', [t.vocabSize, t.width]),
-        positionEmbedding: r.get('text_model.embeddings.position_embedding.weight', [t.contextLength, t.width]),
+        positionEmbedding: r.get('text_model.embeddings.position_embedding.weight', [
+          t.contextLength,
+          t.width,
+        ]),
         blocks: hfBlocks(r, 'text_model', t),
         lnFinal: norm(r, 'text_model.final_layer_norm', t.width),
         projection: r.get('text_projection.weight', [E, t.width]),

@@ -3,14 +3,14 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { explainImage } from '../../src/attribution/explain.ts';
 import { attribute, getMethod, METHODS } from '../../src/attribution/registry.ts';
 import { checkTarget, disposeTarget } from '../../src/attribution/target.ts';
+import { parseTargets } from '../../src/cli/commands/explain.ts';
 import { type Clip, loadClip } from '../../src/core/clip.ts';
 import { ClipModel } from '../../src/core/clip-model.ts';
 import { randomClipParams } from '../../src/core/random-weights.ts';
 import { loadClipParams } from '../../src/core/weights.ts';
 import { spearman } from '../../src/probe/stats.ts';
-import { parseTargets } from '../../src/cli/commands/explain.ts';
-import { describeShared, sharedPath } from '../helpers/shared-data.ts';
 import { type Golden, loadGolden } from '../helpers/golden.ts';
+import { describeShared, sharedPath } from '../helpers/shared-data.ts';
 import { useWasm } from '../helpers/tensors.ts';
 
 describeShared('sanity checks of the attribution methods', ['toy/A', 'golden/models'], () => {
@@ -25,13 +25,19 @@ describeShared('sanity checks of the attribution methods', ['toy/A', 'golden/mod
     const cfg = clip.config;
     const random = randomClipParams(cfg, 2018);
     const L = cfg.vision.layers;
-    const images = [0, 1, 2, 3, 4, 5].map((i) => sharedPath(`toy/A/eval/images/img_${String(i).padStart(3, '0')}.png`));
+    const images = [0, 1, 2, 3, 4, 5].map((i) =>
+      sharedPath(`toy/A/eval/images/img_${String(i).padStart(3, '0')}.png`),
+    );
     const pre = await clip.preprocess(images);
     const [target] = await clip.prepareTargets([{ kind: 'prompt', prompt: 'a red circle' }]);
     const methods = ['gradient', 'chefer-all', 'chefer-last', 'rollout'];
     const original = new Map<string, Float32Array>();
     for (const [i, p] of pre.entries())
-      for (const id of methods) original.set(`${i}/${id}`, (await attribute({ model: clip.model, pixels: p.pixelValues }, { method: id, target })).values);
+      for (const id of methods)
+        original.set(
+          `${i}/${id}`,
+          (await attribute({ model: clip.model, pixels: p.pixelValues }, { method: id, target })).values,
+        );
     // cascade: randomise the projection and post-LN, then blocks L-1, L-2, ... down to 0
     const cascade: Record<string, number>[] = [];
     for (let k = 1; k <= L; k++) {
@@ -55,7 +61,12 @@ describeShared('sanity checks of the attribution methods', ['toy/A', 'golden/mod
     disposeTarget(target);
     console.log(
       `randomisation cascade, mean Spearman(original, randomised) over ${pre.length} images:\n` +
-        cascade.map((r, k) => `  top ${k + 1} of ${L} blocks: ${methods.map((m) => `${m} ${r[m].toFixed(3)}`).join(', ')}`).join('\n'),
+        cascade
+          .map(
+            (r, k) =>
+              `  top ${k + 1} of ${L} blocks: ${methods.map((m) => `${m} ${r[m].toFixed(3)}`).join(', ')}`,
+          )
+          .join('\n'),
     );
     const half = cascade[Math.floor(L / 2) - 1];
     expect(half['chefer-all']).toBeLessThan(0.5);
@@ -68,23 +79,47 @@ describeShared('sanity checks of the attribution methods', ['toy/A', 'golden/mod
 
   it('no tensor leaks after 20 explanations; bad options get clear errors', async () => {
     const image = sharedPath('toy/A/eval/images/img_007.png');
-    const req = { image, targets: [{ kind: 'prompt' as const, prompt: 'a blue square' }, { kind: 'contrast' as const, a: 'a blue square', b: 'a red circle' }] };
-    const methods = ['gradient', 'chefer-last', 'rollout', 'occlusion', 'gradient-x-input'].map((id) => ({ id }));
+    const req = {
+      image,
+      targets: [
+        { kind: 'prompt' as const, prompt: 'a blue square' },
+        { kind: 'contrast' as const, a: 'a blue square', b: 'a red circle' },
+      ],
+    };
+    const methods = ['gradient', 'chefer-last', 'rollout', 'occlusion', 'gradient-x-input'].map((id) => ({
+      id,
+    }));
     await explainImage(clip, { ...req, methods }); // warm-up: the model materialises its backward weights once
     const start = tf.memory().numTensors;
     for (let i = 0; i < 20; i++) {
-      await explainImage(clip, { ...req, methods: [methods[i % methods.length]], view: i % 2 ? 'pad' : 'crop' });
+      await explainImage(clip, {
+        ...req,
+        methods: [methods[i % methods.length]],
+        view: i % 2 ? 'pad' : 'crop',
+      });
     }
     expect(tf.memory().numTensors).toBe(start);
 
-    await expect(explainImage(clip, { ...req, methods: [{ id: 'lime' }] })).rejects.toThrow(/unknown attribution method "lime"/);
-    await expect(explainImage(clip, { ...req, methods: [{ id: 'integrated-gradients', params: { steps: 0 } }] })).rejects.toThrow(/steps/);
-    await expect(explainImage(clip, { ...req, methods: [{ id: 'smoothgrad', params: { samples: -3 } }] })).rejects.toThrow(/samples/);
-    await expect(explainImage(clip, { ...req, methods: [{ id: 'occlusion', params: { fil: 'mean' } }] })).rejects.toThrow(/unknown parameter "fil"/);
+    await expect(explainImage(clip, { ...req, methods: [{ id: 'lime' }] })).rejects.toThrow(
+      /unknown attribution method "lime"/,
+    );
+    await expect(
+      explainImage(clip, { ...req, methods: [{ id: 'integrated-gradients', params: { steps: 0 } }] }),
+    ).rejects.toThrow(/steps/);
+    await expect(
+      explainImage(clip, { ...req, methods: [{ id: 'smoothgrad', params: { samples: -3 } }] }),
+    ).rejects.toThrow(/samples/);
+    await expect(
+      explainImage(clip, { ...req, methods: [{ id: 'occlusion', params: { fil: 'mean' } }] }),
+    ).rejects.toThrow(/unknown parameter "fil"/);
     await expect(explainImage(clip, { image, targets: [], methods })).rejects.toThrow(/at least one target/);
-    await expect(explainImage(clip, { ...req, methods, view: 'zoom' as never })).rejects.toThrow(/unknown view/);
+    await expect(explainImage(clip, { ...req, methods, view: 'zoom' as never })).rejects.toThrow(
+      /unknown view/,
+    );
     expect(() => checkTarget({ kind: 'contrast', a: 'a cat', b: '' })).toThrow(/contrast side B/);
-    expect(() => parseTargets({ prompt: [], contrast: ['only one side'], ensemble: [] })).toThrow(/two sides/);
+    expect(() => parseTargets({ prompt: [], contrast: ['only one side'], ensemble: [] })).toThrow(
+      /two sides/,
+    );
     expect(() => parseTargets({ prompt: [], contrast: [], ensemble: [] })).toThrow(/at least one/);
     expect(() => parseTargets({ prompt: [], labels: 'cat', contrast: [], ensemble: [] })).toThrow(/two/);
     expect(tf.memory().numTensors).toBe(start);
@@ -94,9 +129,17 @@ describeShared('sanity checks of the attribution methods', ['toy/A', 'golden/mod
     const image = sharedPath('toy/A/eval/images/img_010.png');
     const targets = [
       { kind: 'prompt' as const, prompt: 'a green square' },
-      { kind: 'label' as const, label: 'a green square', labels: ['a green square', 'a red circle', 'a blue triangle'] },
+      {
+        kind: 'label' as const,
+        label: 'a green square',
+        labels: ['a green square', 'a red circle', 'a blue triangle'],
+      },
       { kind: 'contrast' as const, a: 'a green square', b: 'a red circle' },
-      { kind: 'ensemble' as const, label: 'green square', prompts: ['a green square', 'a painting of a green square'] },
+      {
+        kind: 'ensemble' as const,
+        label: 'green square',
+        prompts: ['a green square', 'a painting of a green square'],
+      },
     ];
     const methods = Object.keys(METHODS).map((id) => ({
       id,
@@ -127,11 +170,16 @@ describeShared('integrated gradients completeness', ['golden/models'], () => {
     const [target] = g.promptTargets([2]);
     const deltas: number[] = [];
     for (const steps of [2, 8, 32, 128]) {
-      const m = await attribute({ model: g.model, pixels: g.image(0) }, { method: 'integrated-gradients', target, steps, batch: 16 });
+      const m = await attribute(
+        { model: g.model, pixels: g.image(0) },
+        { method: 'integrated-gradients', target, steps, batch: 16 },
+      );
       deltas.push(Math.abs(m.extras?.completenessDelta as number));
     }
     disposeTarget(target);
-    console.log(`IG |completeness delta| for 2, 8, 32, 128 steps: ${deltas.map((d) => d.toExponential(2)).join(', ')}`);
+    console.log(
+      `IG |completeness delta| for 2, 8, 32, 128 steps: ${deltas.map((d) => d.toExponential(2)).join(', ')}`,
+    );
     for (let i = 1; i < deltas.length; i++) expect(deltas[i]).toBeLessThan(deltas[i - 1]);
   });
 });

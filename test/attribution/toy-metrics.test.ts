@@ -59,10 +59,15 @@ describeShared('toy CLIP: artprobe maps reproduce the reference pointing-game ta
     for (const p of pairs) {
       const r = regions.find((q) => q.source === p.src && q.id.endsWith(`:s${p.shape}`));
       if (!r) throw new Error(`no annotation for ${p.src} shape ${p.shape}`);
-      const original = r.original as { target: { selector: { type: string; value: string }[] }; 'toy:mask': string };
+      const original = r.original as {
+        target: { selector: { type: string; value: string }[] };
+        'toy:mask': string;
+      };
       const frag = original.target.selector.find((s) => s.type === 'FragmentSelector');
       boxes.push(parseXywh(frag?.value ?? '') as BoxGeometry);
-      const { data, info } = await sharp(sharedPath('toy/A/eval', original['toy:mask'])).raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(sharedPath('toy/A/eval', original['toy:mask']))
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       masks.push(Uint8Array.from({ length: S * S }, (_, k) => (data[k * info.channels] > 127 ? 1 : 0)));
     }
   });
@@ -72,7 +77,10 @@ describeShared('toy CLIP: artprobe maps reproduce the reference pointing-game ta
   });
 
   /** Our maps for every pair, grouped by image so each method handles an image's captions together. */
-  async function mapsFor(id: keyof typeof METHODS, params: Record<string, unknown>): Promise<AttributionMap[]> {
+  async function mapsFor(
+    id: keyof typeof METHODS,
+    params: Record<string, unknown>,
+  ): Promise<AttributionMap[]> {
     const method = getMethod(id);
     const resolved = method.resolveParams(params);
     const out: AttributionMap[] = new Array(pairs.length);
@@ -80,8 +88,14 @@ describeShared('toy CLIP: artprobe maps reproduce the reference pointing-game ta
     pairs.forEach((p, i) => byImage.set(p.src, [...(byImage.get(p.src) ?? []), i]));
     for (const [src, idx] of byImage) {
       const [pre] = await clip.preprocess([sharedPath('toy/A/eval', src)]);
-      const targets = await clip.prepareTargets(idx.map((i) => ({ kind: 'prompt' as const, prompt: pairs[i].text })));
-      const maps = await method.attributeMany({ model: clip.model, pixels: pre.pixelValues }, targets, resolved);
+      const targets = await clip.prepareTargets(
+        idx.map((i) => ({ kind: 'prompt' as const, prompt: pairs[i].text })),
+      );
+      const maps = await method.attributeMany(
+        { model: clip.model, pixels: pre.pixelValues },
+        targets,
+        resolved,
+      );
       idx.forEach((i, k) => {
         out[i] = maps[k];
       });

@@ -12,7 +12,9 @@ import { useWasm } from '../helpers/tensors.ts';
 function hotSpotImage(W: number, H: number, cx: number, cy: number, r: number): RgbImage {
   const data = new Uint8Array(W * H * 3).fill(60);
   for (let y = 0; y < H; y++)
-    for (let x = 0; x < W; x++) if ((x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= r * r) data.fill(250, 3 * (y * W + x), 3 * (y * W + x) + 3);
+    for (let x = 0; x < W; x++)
+      if ((x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= r * r)
+        data.fill(250, 3 * (y * W + x), 3 * (y * W + x) + 3);
   return { width: W, height: H, data };
 }
 
@@ -64,7 +66,10 @@ describe('views: model inputs and the way back to painting pixels', () => {
     const img = hotSpotImage(W, H, 300, 120, 10);
     const view = prepareView(img, 'crop', pre);
     const S = pre.cropSize;
-    const painting = mapToPainting([{ values: view.inputs[0].subarray(0, S * S), grid: { rows: S, cols: S } }], view.transform);
+    const painting = mapToPainting(
+      [{ values: view.inputs[0].subarray(0, S * S), grid: { rows: S, cols: S } }],
+      view.transform,
+    );
     expect(Number.isNaN(painting[120 * W + 5])).toBe(true);
     expect(Number.isNaN(painting[120 * W + W - 5])).toBe(true);
     const [x, y] = hotCentre(painting, W);
@@ -109,14 +114,24 @@ describeShared('whole paintings with the toy model', ['toy/A/model', 'paintings'
   it('pad and tiles maps of a wide painting cover its full width; crop does not', async () => {
     const image = sharedPath('paintings/hokusai-great-wave-off-kanagawa-c1831.jpg');
     // the first backward pass materialises the model's untransposed weights once (model-owned, not a leak)
-    await explainImage(clip, { image, targets: [{ kind: 'prompt', prompt: 'a circle' }], methods: [{ id: 'chefer-all' }] });
+    await explainImage(clip, {
+      image,
+      targets: [{ kind: 'prompt', prompt: 'a circle' }],
+      methods: [{ id: 'chefer-all' }],
+    });
     const start = tf.memory().numTensors;
     const cover = async (view: 'crop' | 'pad' | 'tiles') => {
-      const r = await explainImage(clip, { image, targets: [{ kind: 'prompt', prompt: 'a blue circle' }], methods: [{ id: 'chefer-all' }], view });
+      const r = await explainImage(clip, {
+        image,
+        targets: [{ kind: 'prompt', prompt: 'a blue circle' }],
+        methods: [{ id: 'chefer-all' }],
+        view,
+      });
       const { width: W, height: H } = r.view.painting;
       expect(W).toBeGreaterThan(H);
       const map = r.entries[0].painting;
-      const covered = (x: number) => Array.from({ length: H }, (_, y) => map[y * W + x]).every((v) => Number.isFinite(v));
+      const covered = (x: number) =>
+        Array.from({ length: H }, (_, y) => map[y * W + x]).every((v) => Number.isFinite(v));
       return { first: covered(0), last: covered(W - 1), mid: covered(W >> 1), tiles: r.view.rects.length };
     };
     expect(await cover('pad')).toEqual({ first: true, last: true, mid: true, tiles: 1 });

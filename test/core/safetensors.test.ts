@@ -59,8 +59,13 @@ describe('safetensors reader', () => {
   });
 
   it('refuses malformed files with messages that name the problem', () => {
-    const bad = (header: Record<string, unknown>, n = 8) => () => SafetensorsFile.fromBytes(handMade(header, new Uint8Array(n)), 'x.safetensors');
-    expect(bad({ t: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } })).toThrow(/x\.safetensors: tensor "t".*beyond the data section/);
+    const bad =
+      (header: Record<string, unknown>, n = 8) =>
+      () =>
+        SafetensorsFile.fromBytes(handMade(header, new Uint8Array(n)), 'x.safetensors');
+    expect(bad({ t: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } })).toThrow(
+      /x\.safetensors: tensor "t".*beyond the data section/,
+    );
     expect(bad({ t: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } })).toThrow(/do not match shape/);
     expect(bad({ t: { dtype: 'Q8', shape: [1], data_offsets: [0, 1] } })).toThrow(/unknown dtype "Q8"/);
     expect(bad({ t: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } })).toThrow(/shape/);
@@ -73,11 +78,14 @@ describe('safetensors reader', () => {
     new DataView(notJson.buffer).setBigUint64(0, 4n, true);
     notJson.set(Buffer.from('{{{{'), 8);
     expect(() => SafetensorsFile.fromBytes(notJson)).toThrow(/not valid JSON/);
-    expect(() => SafetensorsFile.fromBytes(writeSafetensors({})).info('missing')).toThrow(/no tensor named "missing"/);
+    expect(() => SafetensorsFile.fromBytes(writeSafetensors({})).info('missing')).toThrow(
+      /no tensor named "missing"/,
+    );
   });
 
   it('half-precision conversion round-trips and rounds to nearest even', () => {
-    for (const v of [0, 1, -2, 0.5, 65504, 6.1035156e-5, 5.9604645e-8, -0.33325195]) expect(halfToFloat(floatToHalf(v))).toBe(Math.fround(halfToFloat(floatToHalf(v))));
+    for (const v of [0, 1, -2, 0.5, 65504, 6.1035156e-5, 5.9604645e-8, -0.33325195])
+      expect(halfToFloat(floatToHalf(v))).toBe(Math.fround(halfToFloat(floatToHalf(v))));
     expect(halfToFloat(floatToHalf(1 + 2 ** -11))).toBe(1); // tie -> even
     expect(halfToFloat(floatToHalf(1 + 3 * 2 ** -11))).toBe(1 + 2 ** -9);
     expect(halfToFloat(floatToHalf(1e6))).toBe(Number.POSITIVE_INFINITY);

@@ -5,13 +5,14 @@
  * const g = await loadGolden('tiny-b32');
  * const targets = g.promptTargets([0, 1, 2]);
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { type PreparedTarget, prepareTarget } from '../../src/attribution/target.ts';
 import { loadClipConfig } from '../../src/core/clip-config.ts';
 import { ClipModel } from '../../src/core/clip-model.ts';
 import { SafetensorsFile } from '../../src/core/safetensors.ts';
 import { loadClipParams } from '../../src/core/weights.ts';
-import { type PreparedTarget, prepareTarget } from '../../src/attribution/target.ts';
 import { sharedPath } from './shared-data.ts';
 
 export interface Golden {
@@ -28,13 +29,15 @@ export async function loadGolden(name: 'tiny-b32' | 'tiny-b16'): Promise<Golden>
   const dir = sharedPath('golden/models', name);
   const cfg = await loadClipConfig(dir);
   const model = ClipModel.fromParams(cfg, await loadClipParams(dir, cfg));
-  const px = (await SafetensorsFile.open(sharedPath('golden/inputs/pixel_values.safetensors'))).getFloat32('pixel_values');
+  const px = (await SafetensorsFile.open(sharedPath('golden/inputs/pixel_values.safetensors'))).getFloat32(
+    'pixel_values',
+  );
   const tk = await SafetensorsFile.open(sharedPath('golden/inputs/tokens.safetensors'));
   const ids = tk.getInt32('input_ids').data;
   const eot = tk.getInt32('eot_index').data;
   const textsJson = JSON.parse(readFileSync(sharedPath('golden/inputs/texts.json'), 'utf8'));
-  const texts: string[] = (Array.isArray(textsJson) ? textsJson : textsJson.texts).map((t: { text?: string } | string) =>
-    typeof t === 'string' ? t : (t.text ?? ''),
+  const texts: string[] = (Array.isArray(textsJson) ? textsJson : textsJson.texts).map(
+    (t: { text?: string } | string) => (typeof t === 'string' ? t : (t.text ?? '')),
   );
   const n = 3 * 224 * 224;
   return {

@@ -35,10 +35,13 @@ export function register(program: Command): void {
       const lines = [
         `backend   ${backend.name} (${backend.package}${backend.gpu ? ', GPU' : ''}): ${backend.reason}`,
         `tfjs      ${backend.tfjsVersion}, node ${process.version}`,
-        ...backend.probes.map((p) => `probe     ${p.package}: ${p.available ? 'available' : `not installed (${p.error})`}`),
+        ...backend.probes.map(
+          (p) => `probe     ${p.package}: ${p.available ? 'available' : `not installed (${p.error})`}`,
+        ),
         `models    ${modelsDir}: ${models.length ? models.map((m) => m.id).join(', ') : 'none installed'}`,
       ];
-      if (backend.name === 'wasm') lines.push('hint      for a GPU: npm install @tensorflow/tfjs-node-gpu (see README)');
+      if (backend.name === 'wasm')
+        lines.push('hint      for a GPU: npm install @tensorflow/tfjs-node-gpu (see README)');
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 }

@@ -18,23 +18,35 @@ import { loadClip } from '../../core/clip.ts';
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 /** Builds targets from the CLI options; errors name the bad option. */
-export function parseTargets(o: { prompt: string[]; labels?: string; contrast: string[]; ensemble: string[] }): TargetSpec[] {
+export function parseTargets(o: {
+  prompt: string[];
+  labels?: string;
+  contrast: string[];
+  ensemble: string[];
+}): TargetSpec[] {
   const targets: TargetSpec[] = o.prompt.map((prompt) => ({ kind: 'prompt', prompt }));
   if (o.labels !== undefined) {
     const labels = o.labels.split(',').map((s) => s.trim());
-    if (labels.length < 2 || labels.some((l) => !l)) throw new Error(`--labels needs at least two non-empty labels separated by commas, got "${o.labels}"`);
+    if (labels.length < 2 || labels.some((l) => !l))
+      throw new Error(`--labels needs at least two non-empty labels separated by commas, got "${o.labels}"`);
     for (const label of labels) targets.push({ kind: 'label', label, labels });
   }
   for (const c of o.contrast) {
     const parts = c.split('|').map((s) => s.trim());
-    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new Error(`--contrast needs two sides "A|B", got "${c}"`);
+    if (parts.length !== 2 || !parts[0] || !parts[1])
+      throw new Error(`--contrast needs two sides "A|B", got "${c}"`);
     targets.push({ kind: 'contrast', a: parts[0], b: parts[1] });
   }
   for (const e of o.ensemble) {
     const eq = e.indexOf('=');
     const label = e.slice(0, eq).trim();
-    const prompts = e.slice(eq + 1).split('|').map((s) => s.trim()).filter(Boolean);
-    if (eq <= 0 || !label || prompts.length === 0) throw new Error(`--ensemble needs "LABEL=template 1|template 2", got "${e}"`);
+    const prompts = e
+      .slice(eq + 1)
+      .split('|')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (eq <= 0 || !label || prompts.length === 0)
+      throw new Error(`--ensemble needs "LABEL=template 1|template 2", got "${e}"`);
     targets.push({ kind: 'ensemble', label, prompts: prompts.map((p) => p.replaceAll('{}', label)) });
   }
   if (targets.length === 0) throw new Error('give at least one --prompt, --labels, --contrast or --ensemble');
@@ -46,7 +58,10 @@ export function parseMethodParams(list: string[]): Record<string, Record<string,
   const out: Record<string, Record<string, unknown>> = {};
   for (const p of list) {
     const m = /^([a-z-]+)\.([A-Za-z]+)=(.*)$/.exec(p);
-    if (!m) throw new Error(`--param must look like method.name=value (e.g. integrated-gradients.steps=16), got "${p}"`);
+    if (!m)
+      throw new Error(
+        `--param must look like method.name=value (e.g. integrated-gradients.steps=16), got "${p}"`,
+      );
     let value: unknown = m[3];
     try {
       value = JSON.parse(m[3]);
@@ -65,36 +80,60 @@ export function register(program: Command): void {
     .description('saliency maps of paintings for prompts, label sets or contrasts, in painting coordinates')
     .requiredOption('--model <dir|hub-id>', 'model folder or installed hub id')
     .requiredOption('--image <files...>', 'painting files')
-    .option('--prompt <texts...>', "prompts (target: the image–text logit)", [])
-    .option('--labels <L1,L2,...>', "a label set (one target per label: its softmax probability)")
+    .option('--prompt <texts...>', 'prompts (target: the image–text logit)', [])
+    .option('--labels <L1,L2,...>', 'a label set (one target per label: its softmax probability)')
     .option('--contrast <A|B>', 'a contrast "A rather than B" (logit difference); repeatable', collect, [])
-    .option('--ensemble <LABEL=t1|t2>', 'a prompt ensemble for one label ({} is replaced by the label); repeatable', collect, [])
+    .option(
+      '--ensemble <LABEL=t1|t2>',
+      'a prompt ensemble for one label ({} is replaced by the label); repeatable',
+      collect,
+      [],
+    )
     .requiredOption('--method <ids>', `comma-separated: ${METHOD_IDS.join(', ')}`)
     .option('--view <kind>', `crop (CLIP's centre crop), pad (letterbox) or tiles`, 'crop')
     .option('--tile-overlap <f>', 'minimum overlap of tiles (0..1)', Number.parseFloat, 0.25)
-    .option('--param <method.name=value>', 'a method parameter, e.g. integrated-gradients.steps=16; repeatable', collect, [])
+    .option(
+      '--param <method.name=value>',
+      'a method parameter, e.g. integrated-gradients.steps=16; repeatable',
+      collect,
+      [],
+    )
     .option('--opacity <f>', 'overlay opacity 0..1', Number.parseFloat, 0.6)
     .requiredOption('--out <dir>', 'output folder (manifest.json is merged, not overwritten)')
     .option('--quiet', 'no progress bar')
     .action(async (o) => {
-      const methods = String(o.method).split(',').map((s: string) => s.trim()).filter(Boolean);
+      const methods = String(o.method)
+        .split(',')
+        .map((s: string) => s.trim())
+        .filter(Boolean);
       if (methods.length === 0) throw new Error('--method needs at least one method id');
       const params = parseMethodParams(o.param);
       for (const id of methods) getMethod(id).resolveParams(params[id] ?? {});
-      if (!VIEW_KINDS.includes(o.view)) throw new Error(`--view must be one of ${VIEW_KINDS.join(', ')}, got "${o.view}"`);
-      if (!(o.opacity >= 0 && o.opacity <= 1)) throw new Error(`--opacity must be in [0, 1], got ${o.opacity}`);
+      if (!VIEW_KINDS.includes(o.view))
+        throw new Error(`--view must be one of ${VIEW_KINDS.join(', ')}, got "${o.view}"`);
+      if (!(o.opacity >= 0 && o.opacity <= 1))
+        throw new Error(`--opacity must be in [0, 1], got ${o.opacity}`);
       const targets = parseTargets(o);
       const clip = await loadClip(o.model);
       const bar =
         process.stderr.isTTY && !o.quiet
-          ? new cliProgress.SingleBar({ format: 'explain |{bar}| {value}/{total} {label}', stream: process.stderr }, cliProgress.Presets.shades_classic)
+          ? new cliProgress.SingleBar(
+              { format: 'explain |{bar}| {value}/{total} {label}', stream: process.stderr },
+              cliProgress.Presets.shades_classic,
+            )
           : undefined;
       let count = 0;
       try {
         for (const [i, image] of (o.image as string[]).entries()) {
           const result = await explainImage(
             clip,
-            { image, targets, methods: methods.map((id) => ({ id, params: params[id] })), view: o.view as ViewKind, tileOverlap: o.tileOverlap },
+            {
+              image,
+              targets,
+              methods: methods.map((id) => ({ id, params: params[id] })),
+              view: o.view as ViewKind,
+              tileOverlap: o.tileOverlap,
+            },
             (done, total, label) => {
               if (!bar) return;
               if (done === 1 && i === 0) bar.start(total * o.image.length, 0, { label });
