@@ -26,6 +26,7 @@ import { registerMapRoutes } from './routes/maps.ts';
 import { registerMetricRoutes } from './routes/metrics.ts';
 import { registerModelRoutes } from './routes/models.ts';
 import { registerPaintingRoutes } from './routes/paintings.ts';
+import { registerProbeRoutes } from './routes/probe.ts';
 import { registerSuiteRoutes } from './routes/suites.ts';
 import { registerUiRoutes } from './routes/ui.ts';
 import { Workspace } from './workspace.ts';
@@ -57,11 +58,14 @@ export interface AppOptions {
   fetchTimeoutMs?: number;
   /** Note shown by /api/health when no model could be loaded (e.g. how to install one offline). */
   modelHint?: string;
+  /** How long a zero-shot probe waits for a busy model worker before answering 503, ms (default 30 000). */
+  probeWaitMs?: number;
 }
 
 /** What routes share. */
 export interface AppContext {
-  opts: Required<Pick<AppOptions, 'maxUploadBytes' | 'maxPixels' | 'fetchTimeoutMs'>> & AppOptions;
+  opts: Required<Pick<AppOptions, 'maxUploadBytes' | 'maxPixels' | 'fetchTimeoutMs' | 'probeWaitMs'>> &
+    AppOptions;
   ws: Workspace;
   host: ModelHost;
   queue: JobQueue;
@@ -97,6 +101,7 @@ export async function artprobePlugin(app: FastifyInstance, { ctx }: { ctx: AppCo
   registerCatalogRoutes(app, ctx);
   registerModelRoutes(app, ctx);
   registerSuiteRoutes(app, ctx);
+  registerProbeRoutes(app, ctx);
   registerJobRoutes(app, ctx);
   registerMapRoutes(app, ctx);
   registerAnnotationRoutes(app, ctx);
@@ -118,6 +123,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     maxUploadBytes: 50 * 1024 * 1024,
     maxPixels: 100_000_000,
     fetchTimeoutMs: 20_000,
+    probeWaitMs: 30_000,
     ...options,
   };
   const app = Fastify({
@@ -194,6 +200,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const status = err instanceof HttpError ? err.statusCode : err.validation ? 400 : (err.statusCode ?? 500);
     if (status >= 500) req.log.error(err);
     const message = err.validation ? `invalid request: ${err.message}` : err.message;
+    if (err instanceof HttpError) reply.headers(err.headers);
     reply
       .code(status)
       .send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, code: err.code });

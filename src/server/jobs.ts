@@ -20,14 +20,25 @@ import type { ViewKind } from '../attribution/views.ts';
 import { CancelledError, type ModelHost } from './model-host.ts';
 import { type JobResult, type JobRow, sha256Hex, type Workspace } from './workspace.ts';
 
-/** An error with an HTTP status, for the routes. */
+/** An error with an HTTP status (and optional response headers, e.g. Retry-After), for the routes. */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
+}
+
+/**
+ * The 503 message when no model is loaded, with how to get one.
+ *
+ * @example
+ * if (host.state !== 'ready') throw new HttpError(503, noModelMessage(host));
+ */
+export function noModelMessage(host: Pick<ModelHost, 'state' | 'error'>): string {
+  return `no model is loaded (${host.state}${host.error ? `: ${host.error}` : ''}); run \`artprobe model pull openai/clip-vit-base-patch32\` or start the server with --model`;
 }
 
 /** JSON with object keys sorted at every level (for cache keys). */
@@ -94,11 +105,7 @@ export class JobQueue {
   /** Validates a request and records a job: `done` at once on a cache hit, else `queued`. */
   create(req: JobRequest): { job: JobRow; cached: boolean } {
     const info = this.host.info;
-    if (this.host.state !== 'ready' || !info)
-      throw new HttpError(
-        503,
-        `no model is loaded (${this.host.state}${this.host.error ? `: ${this.host.error}` : ''}); run \`artprobe model pull openai/clip-vit-base-patch32\` or start the server with --model`,
-      );
+    if (this.host.state !== 'ready' || !info) throw new HttpError(503, noModelMessage(this.host));
     const painting = this.ws.getPainting(req.paintingId);
     if (!painting) throw new HttpError(404, `painting ${req.paintingId} not found`);
     let params: Record<string, unknown>;

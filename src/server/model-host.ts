@@ -1,20 +1,30 @@
 /**
  * Owns the model for the server: a pool of worker threads (one per allowed concurrent job, default 1), each
  * with the same CLIP loaded. `load` (re)loads every worker; `explain` runs one job on an idle worker;
- * `cancel` terminates the worker running a job (TensorFlow.js work cannot be interrupted otherwise) and
- * starts a fresh one with the model. State (`none`, `loading`, `ready`, `error`) is reported by /api/health.
+ * `zeroShot` runs one zero-shot probe, waiting (bounded) for a worker; `cancel` terminates the worker running
+ * a job (TensorFlow.js work cannot be interrupted otherwise) and starts a fresh one with the model. State
+ * (`none`, `loading`, `ready`, `error`) is reported by /api/health.
+ *
+ * Taking a worker is a synchronous check-and-set (find an idle slot and mark it busy in the same tick), both
+ * for jobs (the JobQueue checks `idleWorkers()` and calls `explain` in one tick) and for probes, so the two
+ * can never be given the same worker. When a worker frees up, waiting probes are served first (they are
+ * short and interactive), then `onIdle` lets the queue start its next job.
  *
  * @example
  * const host = new ModelHost({ workers: 1 });
  * await host.load('../shared/toy/A/model');
  * const entry = await host.explain({ jobId, image, imageName, method: 'chefer-all', params: {}, target, view: 'crop', outDir }, onProgress);
+ * const { result, model } = await host.zeroShot({ image, imageName, suites, topK: 5 }, { waitMs: 30_000 });
  */
+import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { ManifestEntry } from '../attribution/manifest.ts';
+import type { ZeroShotResult } from '../probe/zero-shot.ts';
 import type { ModelInfo, WorkerRequest } from './model-worker.ts';
 
 export type { ModelInfo } from './model-worker.ts';
 export type ExplainJob = Extract<WorkerRequest, { type: 'explain' }>;
+export type ZeroShotRequest = Omit<Extract<WorkerRequest, { type: 'zeroShot' }>, 'type' | 'requestId'>;
 export type ModelState = 'none' | 'loading' | 'ready' | 'error';
 
 /** Raised when a job was cancelled while running. */
@@ -22,23 +32,45 @@ export class CancelledError extends Error {
   override name = 'CancelledError';
 }
 
+/** Raised when no model is loaded (state `none` or `error`). */
+export class ModelUnavailableError extends Error {
+  override name = 'ModelUnavailableError';
+}
+
+/** Raised when every worker stayed busy for longer than the caller would wait. */
+export class ModelBusyError extends Error {
+  override name = 'ModelBusyError';
+}
+
 type Msg =
   | { type: 'loaded'; info: ModelInfo }
   | { type: 'progress'; jobId: string; done: number; total: number }
   | { type: 'done'; jobId: string; entry: ManifestEntry }
+  | { type: 'zeroShotDone'; requestId: string; result: ZeroShotResult }
   | { type: 'error'; request: string; message: string };
+
+interface Busy {
+  kind: 'job' | 'probe';
+  id: string;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  onProgress?: (d: number, t: number) => void;
+}
 
 interface Slot {
   worker: Worker;
   ready: Promise<void>;
-  busy?: {
-    jobId: string;
-    resolve: (e: ManifestEntry) => void;
-    reject: (e: Error) => void;
-    onProgress?: (d: number, t: number) => void;
-  };
+  busy?: Busy;
   onLoad?: { resolve: (i: ModelInfo) => void; reject: (e: Error) => void };
+  /** The model this worker holds. */
+  info?: ModelInfo;
   dead: boolean;
+}
+
+interface Waiter {
+  start: (slot: Slot) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
 }
 
 export interface ModelHostOptions {
@@ -57,7 +89,11 @@ export class ModelHost {
   private slots: Slot[] = [];
   private readonly size: number;
   private loading?: Promise<ModelInfo>;
-  /** Called whenever a worker becomes free (job finished, model loaded). */
+  /** Probes waiting for a worker, oldest first. */
+  private waiters: Waiter[] = [];
+  /** Called after every finished request (used by `load` to let running probes finish). */
+  private settled: (() => void)[] = [];
+  /** Called whenever a worker becomes free (job or probe finished, model loaded). */
   onIdle?: () => void;
 
   constructor(private readonly opts: ModelHostOptions = {}) {
@@ -66,12 +102,14 @@ export class ModelHost {
 
   /** Loads (or switches to) a model folder in every worker; resolves with its description. */
   async load(source: string): Promise<ModelInfo> {
-    if (this.slots.some((s) => s.busy))
+    if (this.slots.some((s) => s.busy?.kind === 'job'))
       throw new Error('cannot switch the model while a job is running; wait or cancel it');
-    this.state = 'loading';
+    this.state = 'loading'; // no new probe or job takes a worker from here on
     this.source = source;
     this.error = undefined;
     const run = (async () => {
+      // probes already running are short: let them finish on the old model
+      while (this.slots.some((s) => s.busy)) await new Promise<void>((r) => this.settled.push(r));
       while (this.slots.length < this.size) this.slots.push(this.spawn());
       const infos = await Promise.all(this.slots.map((s) => this.loadSlot(s, source)));
       return infos[0];
@@ -89,6 +127,7 @@ export class ModelHost {
         this.state = 'error';
         this.info = undefined;
         this.error = (e as Error).message;
+        this.rejectWaiters(new ModelUnavailableError(`the model could not be loaded: ${this.error}`));
       }
       throw e;
     }
@@ -101,9 +140,11 @@ export class ModelHost {
     worker.on('message', (m: Msg) => this.onMessage(slot, m));
     const fail = (err: Error) => {
       slot.dead = true;
-      slot.busy?.reject(err);
+      const b = slot.busy;
       slot.onLoad?.reject(err);
       slot.busy = slot.onLoad = undefined;
+      b?.reject(err);
+      if (b) this.afterRequest();
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`model worker exited (code ${code})`)));
@@ -112,22 +153,57 @@ export class ModelHost {
 
   private onMessage(slot: Slot, m: Msg): void {
     if (m.type === 'loaded') {
+      slot.info = m.info;
       slot.onLoad?.resolve(m.info);
       slot.onLoad = undefined;
-      setImmediate(() => this.onIdle?.());
+      // after load() has set the state to ready
+      setImmediate(() => this.freed());
     } else if (m.type === 'progress') {
       slot.busy?.onProgress?.(m.done, m.total);
-    } else if (m.type === 'done') {
-      const b = slot.busy;
-      slot.busy = undefined;
-      b?.resolve(m.entry);
+    } else if (m.type === 'done' || m.type === 'zeroShotDone') {
+      this.finish(slot, (b) => b.resolve(m.type === 'done' ? m.entry : m.result));
     } else if (m.request === 'load') {
       slot.onLoad?.reject(new Error(m.message));
       slot.onLoad = undefined;
     } else {
-      const b = slot.busy;
-      slot.busy = undefined;
-      b?.reject(new Error(m.message));
+      this.finish(slot, (b) => b.reject(new Error(m.message)));
+    }
+  }
+
+  /** Frees a slot after its request ended, then hands it on. */
+  private finish(slot: Slot, settle: (b: Busy) => void): void {
+    const b = slot.busy;
+    slot.busy = undefined;
+    if (b) settle(b);
+    this.afterRequest();
+  }
+
+  private afterRequest(): void {
+    for (const s of this.settled.splice(0)) s();
+    this.freed();
+  }
+
+  /** A worker may be free: serve waiting probes first (synchronously), then let the job queue pump. */
+  private freed(): void {
+    while (this.waiters.length > 0) {
+      const slot = this.idleSlot();
+      if (!slot) break;
+      const w = this.waiters.shift() as Waiter;
+      clearTimeout(w.timer);
+      w.start(slot);
+    }
+    if (this.waiters.length === 0) this.onIdle?.();
+  }
+
+  private idleSlot(): Slot | undefined {
+    if (this.state !== 'ready') return undefined;
+    return this.slots.find((s) => !s.busy && !s.dead && !s.onLoad);
+  }
+
+  private rejectWaiters(err: Error): void {
+    for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(err);
     }
   }
 
@@ -148,27 +224,78 @@ export class ModelHost {
     return p;
   }
 
+  private notReadyMessage(): string {
+    return `no model is ready (state: ${this.state}${this.error ? `, ${this.error}` : ''})`;
+  }
+
   /** Runs one explanation on an idle worker; rejects with CancelledError when cancelled. */
   async explain(
     job: Omit<ExplainJob, 'type'>,
     onProgress?: (done: number, total: number) => void,
   ): Promise<ManifestEntry> {
-    if (this.state !== 'ready')
-      throw new Error(`no model is ready (state: ${this.state}${this.error ? `, ${this.error}` : ''})`);
-    const slot = this.slots.find((s) => !s.busy && !s.dead && !s.onLoad);
+    if (this.state !== 'ready') throw new Error(this.notReadyMessage());
+    const slot = this.idleSlot();
     if (!slot) throw new Error('no idle model worker');
     return new Promise<ManifestEntry>((resolve, reject) => {
-      slot.busy = { jobId: job.jobId, resolve, reject, onProgress };
+      slot.busy = {
+        kind: 'job',
+        id: job.jobId,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        onProgress,
+      };
       slot.worker.postMessage({ type: 'explain', ...job } satisfies WorkerRequest);
+    }).finally(() => this.replaceDead());
+  }
+
+  /**
+   * Runs one zero-shot probe on a worker: at once when one is idle, else after waiting up to `waitMs` for one
+   * (ModelBusyError past that). ModelUnavailableError when no model is loaded. Resolves with the result and
+   * the model of the worker that computed it.
+   */
+  zeroShot(
+    req: ZeroShotRequest,
+    opts: { waitMs: number },
+  ): Promise<{ result: ZeroShotResult; model: ModelInfo }> {
+    const requestId = randomUUID();
+    return new Promise<{ result: ZeroShotResult; model: ModelInfo }>((resolve, reject) => {
+      if (this.state === 'none' || this.state === 'error')
+        return reject(new ModelUnavailableError(this.notReadyMessage()));
+      const start = (slot: Slot) => {
+        const model = slot.info as ModelInfo;
+        slot.busy = {
+          kind: 'probe',
+          id: requestId,
+          resolve: (result) => resolve({ result: result as ZeroShotResult, model }),
+          reject,
+        };
+        slot.worker.postMessage({ type: 'zeroShot', requestId, ...req } satisfies WorkerRequest);
+      };
+      const slot = this.idleSlot();
+      if (slot) return start(slot);
+      const w: Waiter = {
+        start,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((x) => x !== w);
+          reject(
+            new ModelBusyError(
+              `the model stayed busy (${this.state === 'loading' ? 'loading a model' : 'running an explanation job or another probe'}) for ${opts.waitMs < 1000 ? `${opts.waitMs} ms` : `${opts.waitMs / 1000} s`}; try again later`,
+            ),
+          );
+        }, opts.waitMs),
+      };
+      this.waiters.push(w);
     }).finally(() => this.replaceDead());
   }
 
   /** Stops a running job by terminating its worker (a fresh worker reloads the model). */
   async cancel(jobId: string): Promise<boolean> {
-    const slot = this.slots.find((s) => s.busy?.jobId === jobId);
+    const slot = this.slots.find((s) => s.busy?.kind === 'job' && s.busy.id === jobId);
     if (!slot) return false;
     const b = slot.busy;
     slot.busy = undefined;
+    slot.dead = true; // not handed to anyone before it is replaced
     b?.reject(new CancelledError(`job ${jobId} was cancelled`));
     await slot.worker.terminate();
     await this.replaceDead();
@@ -186,14 +313,16 @@ export class ModelHost {
     }
   }
 
-  /** Number of workers not busy and able to take a job. */
+  /** Number of workers not busy and able to take a job (0 while probes wait: they go first). */
   idleWorkers(): number {
-    return this.state === 'ready' ? this.slots.filter((s) => !s.busy && !s.dead && !s.onLoad).length : 0;
+    if (this.state !== 'ready' || this.waiters.length > 0) return 0;
+    return this.slots.filter((s) => !s.busy && !s.dead && !s.onLoad).length;
   }
 
   async close(): Promise<void> {
     const slots = this.slots;
     this.slots = [];
+    this.rejectWaiters(new ModelUnavailableError('server is shutting down'));
     for (const s of slots) {
       s.dead = true;
       s.busy?.reject(new Error('server is shutting down'));

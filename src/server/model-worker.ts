@@ -1,7 +1,8 @@
 /**
  * The worker thread that owns the CLIP model: the server's HTTP thread stays responsive while TensorFlow.js
- * work (synchronous and CPU-bound) runs here. Messages in: `load` (a model folder) and `explain` (one
- * painting × method × target, written to a maps folder); messages out: `loaded`, `progress`, `done`, `error`.
+ * work (synchronous and CPU-bound) runs here. Messages in: `load` (a model folder), `explain` (one
+ * painting × method × target, written to a maps folder) and `zeroShot` (one painting × suite dimensions);
+ * messages out: `loaded`, `progress`, `done`, `zeroShotDone`, `error`.
  *
  * @example
  * // started by ModelHost: new Worker(new URL('./model-worker.mjs', import.meta.url))
@@ -12,6 +13,8 @@ import { writeExplanations } from '../attribution/manifest.ts';
 import type { TargetSpec } from '../attribution/target.ts';
 import type { ViewKind } from '../attribution/views.ts';
 import { type Clip, loadClip } from '../core/clip.ts';
+import type { Suite } from '../probe/suites.ts';
+import { runZeroShot } from '../probe/zero-shot.ts';
 
 /** A request to the worker. */
 export type WorkerRequest =
@@ -26,6 +29,16 @@ export type WorkerRequest =
       target: TargetSpec;
       view: ViewKind;
       outDir: string;
+    }
+  | {
+      type: 'zeroShot';
+      requestId: string;
+      image: string;
+      imageName: string;
+      /** Already loaded and validated suites (plain data). */
+      suites: Suite[];
+      dimensions?: string[];
+      topK: number;
     };
 
 /** What the loaded model looks like, for /api/health and cache keys. */
@@ -62,6 +75,12 @@ async function handle(msg: WorkerRequest): Promise<void> {
     return;
   }
   if (!clip) throw new Error('no model loaded');
+  if (msg.type === 'zeroShot') {
+    const image = { name: msg.imageName, input: msg.image };
+    const result = await runZeroShot(clip, [image], msg.suites, msg.dimensions, { topK: msg.topK });
+    port?.postMessage({ type: 'zeroShotDone', requestId: msg.requestId, result });
+    return;
+  }
   const result = await explainImage(
     clip,
     {

@@ -20,7 +20,8 @@ export const UUID: S = {
   type: 'string',
   pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
 };
-export const SLUG: S = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' };
+export const SLUG_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const SLUG: S = { type: 'string', pattern: SLUG_RE.source };
 const nonEmpty = { type: 'string', minLength: 1, maxLength: 2000 };
 
 /** Params schema `{ <name>: schema }`, all required. */
@@ -178,3 +179,127 @@ export const OK: S = { type: 'object', properties: { ok: { type: 'boolean' } } }
 
 /** An open object (annotations, catalogs rows, suites): validated in the handler. */
 export const ANY_OBJECT: S = { type: 'object', additionalProperties: true };
+
+/** A dimension name in a probe request (suite dimension names: letters, digits, "-", "_"). */
+export const DIMENSION_NAME: S = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$' };
+
+export const PROBE_REQUEST: S = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    suites: {
+      type: 'array',
+      maxItems: 64,
+      items: SLUG,
+      description: 'default or workspace suite names; omitted or empty: every default suite',
+    },
+    dimensions: {
+      type: 'array',
+      maxItems: 256,
+      items: DIMENSION_NAME,
+      description: 'dimension (or suite) names within those suites; omitted or empty: all their dimensions',
+    },
+    topK: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100,
+      default: 5,
+      description: 'ranked labels kept per answer',
+    },
+  },
+};
+
+const RANKED_LABEL: S = {
+  type: 'object',
+  required: ['label', 'probability', 'logit', 'prompt'],
+  properties: {
+    label: { type: 'string' },
+    probability: { type: 'number' },
+    logit: { type: 'number', description: 'logit scale · cos(image, label prompt ensemble)' },
+    prompt: { type: 'string', description: "the label's prompt in the explain target" },
+  },
+};
+
+/** The attribution target explaining a zero-shot answer: POST it as a job's `target` to get the heatmap. */
+const LABEL_TARGET: S = {
+  type: 'object',
+  required: ['kind', 'label', 'labels'],
+  properties: {
+    kind: { type: 'string', enum: ['label'] },
+    label: { type: 'string' },
+    labels: { type: 'array', items: { type: 'string' } },
+  },
+};
+
+const ZERO_SHOT_ANSWER: S = {
+  type: 'object',
+  required: ['ranked', 'probabilities', 'explain'],
+  properties: {
+    ranked: { type: 'array', items: RANKED_LABEL, description: 'top-k labels, most probable first' },
+    probabilities: {
+      type: 'array',
+      items: { type: 'number' },
+      description: "every label's probability, in the dimension's label order (sum 1)",
+    },
+    explain: LABEL_TARGET,
+  },
+};
+
+/** A zero-shot probe of one painting: runZeroShot's result plus cache metadata. */
+export const PROBE_RESULT: S = {
+  type: 'object',
+  required: ['paintingId', 'cached', 'cacheKey', 'model', 'dimensions', 'images'],
+  properties: {
+    paintingId: PAINTING_ID,
+    cached: { type: 'boolean', description: 'true when answered from the workspace cache' },
+    cacheKey: { type: 'string' },
+    createdAt: { type: 'string' },
+    model: { type: 'string' },
+    modelFingerprint: { type: 'string' },
+    suites: { type: 'array', items: { type: 'string' } },
+    logitScale: { type: 'number' },
+    topK: { type: 'integer' },
+    dimensions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          suite: { type: 'string' },
+          source: { type: 'string', description: '"default:<suite>" or "workspace:<suite>"' },
+          description: { type: 'string' },
+          labels: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { id: { type: 'string' }, prompts: { type: 'array', items: { type: 'string' } } },
+            },
+          },
+        },
+      },
+    },
+    images: {
+      type: 'array',
+      description: 'one entry (this painting): answers per dimension name',
+      items: {
+        type: 'object',
+        properties: {
+          image: { type: 'string' },
+          answers: { type: 'object', additionalProperties: ZERO_SHOT_ANSWER },
+        },
+      },
+    },
+  },
+};
+
+export const JOB_DELETED: S = {
+  type: 'object',
+  required: ['ok', 'cancelled'],
+  properties: {
+    ok: { type: 'boolean' },
+    cancelled: {
+      type: 'boolean',
+      description: 'true when the job was queued or running and got cancelled first',
+    },
+  },
+};

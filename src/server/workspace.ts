@@ -1,7 +1,7 @@
 /**
  * A researcher's workspace: a folder with an SQLite index (`artprobe.db`, WAL, synchronous=FULL) and files
  * (`paintings/<sha256>.<ext>` content-addressed, `maps/<jobId>/`, `annotations/<paintingId>.jsonld`,
- * `catalogs/<id>.json`, `exports/`, `suites/`). Files are written atomically (temp file in the same folder,
+ * `catalogs/<id>.json`, `exports/`, `suites/`); zero-shot probe results are cached in the `probes` table. Files are written atomically (temp file in the same folder,
  * fsync, rename) before the rows that point at them are committed, so a kill -9 at any moment leaves either
  * the old state or the new one. Every path is built from validated ids and fixed extensions, never from a
  * user string.
@@ -87,6 +87,15 @@ export interface AnnotationRow {
   modifiedAt: string;
 }
 
+/** A cached zero-shot probe result. */
+export interface ProbeRow {
+  cacheKey: string;
+  paintingId: string;
+  modelFingerprint: string;
+  result: Record<string, unknown>;
+  createdAt: string;
+}
+
 export interface CatalogRow {
   id: string;
   name: string;
@@ -112,6 +121,10 @@ CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
 CREATE TABLE IF NOT EXISTS annotations (
   id TEXT PRIMARY KEY, painting_id TEXT NOT NULL, doc TEXT NOT NULL, created_at TEXT NOT NULL, modified_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS annotations_painting ON annotations (painting_id);
+CREATE TABLE IF NOT EXISTS probes (
+  cache_key TEXT PRIMARY KEY, painting_id TEXT NOT NULL, model_fingerprint TEXT NOT NULL, result TEXT NOT NULL,
+  created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS probes_painting ON probes (painting_id);
 CREATE TABLE IF NOT EXISTS catalogs (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, format TEXT NOT NULL, rows INTEGER NOT NULL, columns TEXT NOT NULL,
   matched INTEGER NOT NULL, created_at TEXT NOT NULL);
@@ -302,6 +315,7 @@ export class Workspace {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM jobs WHERE painting_id = ?').run(id);
       this.db.prepare('DELETE FROM annotations WHERE painting_id = ?').run(id);
+      this.db.prepare('DELETE FROM probes WHERE painting_id = ?').run(id);
       this.db.prepare('DELETE FROM paintings WHERE id = ?').run(id);
     })();
     for (const j of jobs) await rm(this.mapsDir(j.id), { recursive: true, force: true });
@@ -423,6 +437,48 @@ export class Workspace {
 
   requeueJob(id: string): void {
     this.db.prepare("UPDATE jobs SET state = 'queued', started_at = NULL WHERE id = ?").run(id);
+  }
+
+  /**
+   * Deletes a job's row, then each maps folder it used (its own, and the one its cached result points to)
+   * that no remaining job's result points to: a cache hit shares the original job's maps, so deleting either
+   * one keeps the maps while the other still needs them.
+   */
+  async deleteJob(id: string): Promise<boolean> {
+    const job = this.getJob(id);
+    if (!job) return false;
+    this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+    const users = this.db.prepare(
+      "SELECT COUNT(*) AS n FROM jobs WHERE json_extract(result, '$.mapsJob') = ?",
+    );
+    for (const folder of new Set([id, job.result?.mapsJob ?? id])) {
+      if ((users.get(folder) as { n: number }).n === 0)
+        await rm(this.mapsDir(folder), { recursive: true, force: true });
+    }
+    return true;
+  }
+
+  // ---- zero-shot probe cache
+
+  getProbe(cacheKey: string): ProbeRow | undefined {
+    const r = this.db.prepare('SELECT * FROM probes WHERE cache_key = ?').get(cacheKey) as Row | undefined;
+    return (
+      r && {
+        cacheKey: r.cache_key as string,
+        paintingId: r.painting_id as string,
+        modelFingerprint: r.model_fingerprint as string,
+        result: JSON.parse(r.result as string),
+        createdAt: r.created_at as string,
+      }
+    );
+  }
+
+  /** Stores a probe result (replacing one with the same key); returns the stored row. */
+  putProbe(p: Omit<ProbeRow, 'createdAt'>): ProbeRow {
+    this.db
+      .prepare('INSERT OR REPLACE INTO probes VALUES (?,?,?,?,?)')
+      .run(p.cacheKey, p.paintingId, p.modelFingerprint, json(p.result), now());
+    return this.getProbe(p.cacheKey) as ProbeRow;
   }
 
   // ---- annotations

@@ -1,7 +1,9 @@
 /**
- * Explanation jobs: create (→ id; a cached result answers at once), list, get, cancel, and progress as
+ * Explanation jobs: create (→ id; a cached result answers at once), list, get, cancel, delete, and progress as
  * Server-Sent Events (`GET /api/jobs/:id/events`: the current state first, then `progress` and `state`
- * events, closed when the job ends).
+ * events, closed when the job ends). `DELETE /api/jobs/:id` removes a job and its maps folder; a queued or
+ * running job is cancelled first (its SSE stream gets the `cancelled` state), so the UI needs one call.
+ * Maps shared with a cache hit stay on disk while another job still points to them.
  *
  * @example
  * POST /api/jobs { "paintingId": "<sha256>", "method": "chefer-all", "target": { "kind": "prompt", "prompt": "a wave" } }
@@ -10,7 +12,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.ts';
 import { HttpError, type JobEvent, type JobRequest } from '../jobs.ts';
-import { idParams, JOB, JOB_CREATE, OK, PAINTING_ID, UUID, withErrors } from '../schemas.ts';
+import { idParams, JOB, JOB_CREATE, JOB_DELETED, OK, PAINTING_ID, UUID, withErrors } from '../schemas.ts';
 import type { JobRow, JobState, Workspace } from '../workspace.ts';
 
 const TERMINAL = new Set<JobState>(['done', 'failed', 'cancelled']);
@@ -83,6 +85,25 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
       if (!(await queue.cancel(id)))
         throw new HttpError(409, `job ${id} has already finished (${job.state})`);
       return { ok: true };
+    },
+  );
+  app.delete(
+    '/api/jobs/:id',
+    {
+      schema: {
+        summary:
+          'delete a job and its maps (a queued or running job is cancelled first; maps shared with a cached copy stay while it exists)',
+        tags,
+        params: idParams(UUID),
+        response: withErrors({ 200: JOB_DELETED }, 404),
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const job = requireJob(ws, id);
+      const cancelled = !TERMINAL.has(job.state) && (await queue.cancel(id));
+      await ws.deleteJob(id);
+      return { ok: true, cancelled };
     },
   );
   app.get(

@@ -19,7 +19,7 @@ import {
 } from '../../probe/suites.ts';
 import type { AppContext } from '../app.ts';
 import { HttpError } from '../jobs.ts';
-import { ANY_OBJECT, idParams, OK, SLUG, withErrors } from '../schemas.ts';
+import { ANY_OBJECT, idParams, OK, SLUG, SLUG_RE, withErrors } from '../schemas.ts';
 import { writeFileAtomic } from '../workspace.ts';
 
 const SUITE_SUMMARY = {
@@ -36,6 +36,41 @@ const SUITE = {
   additionalProperties: true,
   properties: { name: { type: 'string' }, origin: { type: 'string' } },
 };
+
+export type SuiteOrigin = 'default' | 'workspace';
+
+/**
+ * Names of the workspace's own suites (`suites/<name>.json`, name matching the suite name pattern).
+ *
+ * @example
+ * await listWorkspaceSuites(ctx.ws.dir('suites')); // ['mine']
+ */
+export async function listWorkspaceSuites(dir: string): Promise<string[]> {
+  return (await readdir(dir))
+    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+    .map((f) => basename(f, '.json'))
+    .filter((n) => SLUG_RE.test(n))
+    .sort();
+}
+
+/**
+ * Loads a suite by name: a default suite, else the workspace's `suites/<name>.json`; 404 when neither.
+ * The name must already be validated (routes use the SLUG schema); it is checked again here.
+ *
+ * @example
+ * const { suite, origin } = await loadNamedSuite(ctx.ws.dir('suites'), 'style');
+ */
+export async function loadNamedSuite(
+  dir: string,
+  name: string,
+): Promise<{ suite: Suite; origin: SuiteOrigin }> {
+  if (!SLUG_RE.test(name)) throw new HttpError(400, `invalid suite name ${JSON.stringify(name)}`);
+  if (listDefaultSuites().includes(name))
+    return { suite: await loadSuiteFile(join(DEFAULT_SUITES_DIR, `${name}.json`)), origin: 'default' };
+  const file = join(dir, `${name}.json`);
+  if (!existsSync(file)) throw new HttpError(404, `suite ${name} not found`);
+  return { suite: await loadSuiteFile(file), origin: 'workspace' };
+}
 
 function present(s: Suite, origin: string) {
   return {
@@ -54,17 +89,8 @@ function present(s: Suite, origin: string) {
 export function registerSuiteRoutes(app: FastifyInstance, ctx: AppContext): void {
   const dir = ctx.ws.dir('suites');
   const tags = ['suites'];
-  const workspaceNames = async () =>
-    (await readdir(dir))
-      .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
-      .map((f) => basename(f, '.json'));
-  const load = async (name: string): Promise<{ suite: Suite; origin: string }> => {
-    if (listDefaultSuites().includes(name))
-      return { suite: await loadSuiteFile(join(DEFAULT_SUITES_DIR, `${name}.json`)), origin: 'default' };
-    const file = join(dir, `${name}.json`);
-    if (!existsSync(file)) throw new HttpError(404, `suite ${name} not found`);
-    return { suite: await loadSuiteFile(file), origin: 'workspace' };
-  };
+  const workspaceNames = () => listWorkspaceSuites(dir);
+  const load = (name: string) => loadNamedSuite(dir, name);
   app.get(
     '/api/suites',
     {
