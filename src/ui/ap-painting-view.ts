@@ -1,0 +1,558 @@
+/**
+ * `<ap-painting-view>`: one painting with everything about it — the large heatmap with its controls, the
+ * method × prompt small multiples, side-by-side comparison, CLIP's zero-shot answers (click one to see its map),
+ * expert regions (drawn and edited here, saved as W3C annotations), metrics per region × method × prompt,
+ * progress bars of running jobs, and exports (.npy, PNG, bundle, static report).
+ * The view state (prompts, methods, selection, controls) comes from and goes to the URL through `ap-state`
+ * events {patch} handled by <ap-app>.
+ *
+ * @example
+ * <ap-painting-view .api=${api} .state=${state} @ap-state=${(e) => update(e.detail)}></ap-painting-view>
+ */
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import type { Geometry } from '../regions/region.ts';
+import { writeW3CAnnotations } from '../regions/w3c.ts';
+import type { Api, Job, Painting, Target } from './api.ts';
+import './ap-heatmap.ts';
+import type { UiRegion } from './ap-heatmap.ts';
+import './ap-job-progress.ts';
+import type { JobProgressUi } from './ap-job-progress.ts';
+import './ap-metrics-panel.ts';
+import type { MetricsRowUi } from './ap-metrics-panel.ts';
+import './ap-overlay-controls.ts';
+import type { OverlaySettings } from './ap-overlay-controls.ts';
+import './ap-probe-panel.ts';
+import type { ProbeAnswerUi } from './ap-probe-panel.ts';
+import './ap-small-multiples.ts';
+import type { Cell } from './ap-small-multiples.ts';
+import { mapRange } from './colormap.ts';
+import { buildClientReport, download, paintingRegions, targetText } from './report-export.ts';
+import type { ViewState } from './state.ts';
+
+const ALL_METHODS = [
+  'chefer-all',
+  'chefer-last',
+  'rollout',
+  'gradient',
+  'gradient-x-input',
+  'smoothgrad',
+  'integrated-gradients',
+  'occlusion',
+];
+const DIMENSIONS = ['style', 'century', 'defect'];
+const DIMENSION_SUITE: Record<string, string> = { style: 'style', century: 'period', defect: 'artifacts' };
+
+interface Slot {
+  job?: Job;
+  map?: Float32Array;
+  error?: string;
+}
+
+export class ApPaintingView extends LitElement {
+  static override properties = {
+    api: { attribute: false },
+    state: { attribute: false },
+    painting: { state: true },
+    slots: { state: true },
+    regions: { state: true },
+    metrics: { state: true },
+    probes: { state: true },
+    probeBusy: { state: true },
+    probeMap: { state: true },
+    drawMode: { state: true },
+    selectedRegion: { state: true },
+    message: { state: true },
+    probeDim: { state: true },
+  };
+  declare api: Api;
+  declare state: ViewState;
+  declare painting: Painting | undefined;
+  /** Jobs and maps by `method|target-json`. */
+  declare slots: Map<string, Slot>;
+  declare regions: UiRegion[];
+  declare metrics: MetricsRowUi[];
+  declare probes: ProbeAnswerUi[];
+  declare probeBusy: boolean;
+  /** The answer whose map is shown large instead of a prompt's: {key, slot key, caption}. */
+  declare probeMap: { key: string; slotKey: string; caption: string } | undefined;
+  declare drawMode: 'none' | 'rect' | 'polygon';
+  declare selectedRegion: string;
+  declare message: string;
+  declare probeDim: string;
+  private loadedFor = '';
+
+  static override styles = css`
+    :host { display: block; }
+    h2 { margin: 0 0 2px; font-size: 20px; }
+    .meta { color: #444; margin: 0 0 10px; font-size: 14px; }
+    .layout { display: grid; grid-template-columns: minmax(0, 3fr) minmax(280px, 2fr); gap: 20px; align-items: start; }
+    @media (max-width: 1100px) { .layout { grid-template-columns: minmax(0, 1fr); } }
+    .pair { display: grid; grid-template-columns: 1fr; gap: 10px; }
+    .pair.two { grid-template-columns: 1fr 1fr; }
+    figure { margin: 0; }
+    figcaption { font-size: 13px; color: #333; margin-top: 4px; }
+    .row { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: center; margin: 8px 0; font-size: 14px; }
+    fieldset { border: 1px solid #ccc; border-radius: 4px; padding: 6px 10px; margin: 8px 0; }
+    legend { font-size: 13px; font-weight: 600; }
+    input, select, button { font: inherit; }
+    input[type='text'] { padding: 3px 6px; }
+    button { border: 1px solid #666; background: #fff; color: #111; border-radius: 4px; padding: 3px 10px; cursor: pointer; }
+    button.primary { background: #0b5cad; border-color: #0b5cad; color: #fff; }
+    button[aria-pressed='true'] { background: #0b5cad; border-color: #0b5cad; color: #fff; }
+    button:focus-visible, input:focus-visible, select:focus-visible, a:focus-visible { outline: 3px solid #ffbf47; outline-offset: 2px; }
+    .chip { display: inline-flex; align-items: center; gap: 4px; background: #eef3fa; border: 1px solid #b9cbe6; border-radius: 12px; padding: 1px 4px 1px 10px; font-size: 13px; }
+    .chip button { border: none; background: none; padding: 0 4px; color: #111; }
+    .chip button[aria-pressed='true'] { background: #0b5cad; color: #fff; border-radius: 10px; padding: 0 8px; }
+    section { margin-top: 14px; }
+    h3 { font-size: 15px; margin: 12px 0 6px; }
+    .msg { color: #333; font-size: 13px; min-height: 1.2em; }
+    a.dl { color: #0b5cad; }
+  `;
+
+  constructor() {
+    super();
+    this.slots = new Map();
+    this.regions = [];
+    this.metrics = [];
+    this.probes = [];
+    this.probeBusy = false;
+    this.drawMode = 'none';
+    this.selectedRegion = '';
+    this.message = '';
+    this.probeDim = 'style';
+  }
+
+  private patch(p: Partial<ViewState>): void {
+    this.dispatchEvent(new CustomEvent('ap-state', { detail: p, bubbles: true, composed: true }));
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if ((changed.has('state') || changed.has('api')) && this.api && this.state?.painting) {
+      if (this.loadedFor !== this.state.painting) {
+        this.loadedFor = this.state.painting;
+        this.slots = new Map();
+        this.probes = [];
+        this.probeMap = undefined;
+        void this.load(this.state.painting);
+      } else void this.ensureJobs();
+    }
+  }
+
+  private async load(id: string): Promise<void> {
+    try {
+      this.painting = await this.api.painting(id);
+      await this.loadRegions();
+      await this.ensureJobs();
+    } catch (e) {
+      this.message = `Cannot load painting: ${(e as Error).message}`;
+    }
+  }
+
+  private async loadRegions(): Promise<void> {
+    if (!this.painting) return;
+    this.regions = await paintingRegions(this.api, this.painting);
+    void this.refreshMetrics();
+  }
+
+  /** Slot key of a method and target. */
+  private key(method: string, target: Target): string {
+    return `${method}|${JSON.stringify(target)}`;
+  }
+
+  /** Starts (or reuses) the job of a method × target and loads its map when done. */
+  private async run(method: string, target: Target): Promise<void> {
+    const k = this.key(method, target);
+    if (this.slots.has(k) || !this.painting) return;
+    const slot: Slot = {};
+    this.slots = new Map(this.slots).set(k, slot);
+    try {
+      slot.job = await this.api.createJob({
+        paintingId: this.painting.id,
+        method,
+        target,
+        view: this.state.view,
+      });
+      this.requestUpdate();
+      const done = await this.api.waitJob(slot.job.id, (j) => {
+        slot.job = j;
+        this.requestUpdate();
+      });
+      slot.job = done;
+      slot.map = (await this.api.paintingMap(done.id)).data;
+      this.slots = new Map(this.slots);
+      void this.refreshMetrics();
+    } catch (e) {
+      slot.error = (e as Error).message;
+      this.message = slot.error;
+      this.slots = new Map(this.slots);
+    }
+  }
+
+  private async ensureJobs(): Promise<void> {
+    if (!this.painting) return;
+    const s = this.state;
+    for (const m of s.methods) for (const p of s.prompts) void this.run(m, { kind: 'prompt', prompt: p });
+    if (s.compare.startsWith('m:') && s.prompts.length)
+      void this.run(s.compare.slice(2), { kind: 'prompt', prompt: s.prompts[s.prompt] });
+  }
+
+  /** Metrics of every finished prompt job against every region (server-side scoring). */
+  private async refreshMetrics(): Promise<void> {
+    if (!this.regions.length) {
+      this.metrics = [];
+      return;
+    }
+    const rows: MetricsRowUi[] = [];
+    for (const slot of this.slots.values()) {
+      const j = slot.job;
+      if (j?.state !== 'done' || j.target.kind !== 'prompt') continue;
+      try {
+        const res = await this.api.metrics(j.id);
+        for (const r of res.rows)
+          rows.push({
+            regionId: r.annotationId,
+            region: r.label,
+            dimension: r.dimension,
+            method: j.method,
+            prompt: targetText(j.target),
+            pointing: r.pointing,
+            energy: r.energy,
+            auroc: r.auroc,
+            iouTopK: r.iouTopK,
+          });
+      } catch (e) {
+        this.message = `metrics: ${(e as Error).message}`;
+      }
+    }
+    rows.sort(
+      (a, b) =>
+        a.region.localeCompare(b.region) ||
+        a.method.localeCompare(b.method) ||
+        a.prompt.localeCompare(b.prompt),
+    );
+    this.metrics = rows;
+  }
+
+  /** Zero-shot answers of one dimension: one label-set job per label (its score is the label's probability). */
+  private async askProbe(dim: string): Promise<void> {
+    if (!this.painting) return;
+    this.probeBusy = true;
+    try {
+      const suite = await this.api.suite(DIMENSION_SUITE[dim] ?? dim);
+      const d = suite.dimensions.find((x) => x.name === dim);
+      if (!d) throw new Error(`no dimension ${dim} in suite ${suite.name}`);
+      const prompts = d.labels.map(
+        (l) => l.prompts?.[0] ?? (d.templates[0] ?? '{}').replace('{}', l.text ?? l.id),
+      );
+      const jobs = await Promise.all(
+        prompts.map((p) =>
+          this.api.createJob({
+            paintingId: (this.painting as Painting).id,
+            method: 'rollout',
+            target: { kind: 'label', label: p, labels: prompts },
+            view: this.state.view,
+          }),
+        ),
+      );
+      const done = await Promise.all(jobs.map((j) => this.api.waitJob(j.id)));
+      const top = done
+        .map((j, i) => ({ label: d.labels[i].id, p: j.result?.score ?? 0 }))
+        .sort((a, b) => b.p - a.p);
+      const byLabel = Object.fromEntries(d.labels.map((l, i) => [l.id, prompts[i]]));
+      this.probes = [
+        ...this.probes.filter((x) => x.dimension !== dim),
+        { dimension: dim, top, prompts: byLabel },
+      ];
+    } catch (e) {
+      this.message = `probe: ${(e as Error).message}`;
+    } finally {
+      this.probeBusy = false;
+    }
+  }
+
+  private async onProbeSelect(
+    e: CustomEvent<{ dimension: string; label: string; labels: string[]; prompts?: Record<string, string> }>,
+  ): Promise<void> {
+    const { dimension, label, prompts } = e.detail;
+    if (!prompts) return;
+    const labels = Object.values(prompts);
+    const target: Target = { kind: 'label', label: prompts[label], labels };
+    const slotKey = this.key(this.state.method, target);
+    this.probeMap = {
+      key: `${dimension}/${label}`,
+      slotKey,
+      caption: `${this.state.method} · ${dimension}: ${label} (within ${labels.length} labels)`,
+    };
+    await this.run(this.state.method, target);
+  }
+
+  private slotFor(method: string, prompt: number): Slot | undefined {
+    const p = this.state.prompts[prompt];
+    return p === undefined ? undefined : this.slots.get(this.key(method, { kind: 'prompt', prompt: p }));
+  }
+
+  private cells(): Cell[] {
+    const out: Cell[] = [];
+    this.state.methods.forEach((m) =>
+      this.state.prompts.forEach((_, pi) => {
+        const s = this.slotFor(m, pi);
+        const j = s?.job;
+        out.push({
+          method: m,
+          prompt: pi,
+          map: s?.map,
+          signed: j?.result?.signed,
+          score: j?.result?.score,
+          state: s?.error
+            ? 'failed'
+            : s?.map
+              ? 'done'
+              : ((j?.state === 'done' ? 'running' : j?.state) ?? 'queued'),
+          progress: j?.progress ? j.progress.done / Math.max(1, j.progress.total) : 0,
+        });
+      }),
+    );
+    return out;
+  }
+
+  private async onDrawn(e: CustomEvent<{ geometry: Geometry }>): Promise<void> {
+    const p = this.painting;
+    if (!p) return;
+    const label =
+      (this.renderRoot.querySelector('input[name=region-label]') as HTMLInputElement | null)?.value.trim() ||
+      `region ${this.regions.length + 1}`;
+    const dimension =
+      (this.renderRoot.querySelector('select[name=region-dimension]') as HTMLSelectElement | null)?.value ||
+      undefined;
+    const doc = writeW3CAnnotations([
+      {
+        id: 'new',
+        label,
+        dimension: dimension as never,
+        source: p.name,
+        geometry: e.detail.geometry,
+        imageSize: { width: p.width, height: p.height },
+      },
+    ]).first.items[0] as Record<string, unknown>;
+    delete doc.id;
+    try {
+      await this.api.addAnnotation(p.id, doc as never);
+      this.drawMode = 'none';
+      this.message = `Saved region “${label}”.`;
+      await this.loadRegions();
+    } catch (err) {
+      this.message = `Cannot save the region: ${(err as Error).message}`;
+    }
+  }
+
+  private async onEdited(e: CustomEvent<{ id: string; geometry: Geometry }>): Promise<void> {
+    const p = this.painting;
+    const r = this.regions.find((x) => x.id === e.detail.id);
+    if (!p || !r) return;
+    const doc = writeW3CAnnotations([
+      {
+        id: r.id,
+        label: r.label,
+        dimension: r.dimension as never,
+        source: p.name,
+        geometry: e.detail.geometry,
+        imageSize: { width: p.width, height: p.height },
+      },
+    ]).first.items[0] as Record<string, unknown>;
+    delete doc.id;
+    try {
+      await this.api.updateAnnotation(r.id, doc as never);
+      await this.loadRegions();
+    } catch (err) {
+      this.message = `Cannot update the region: ${(err as Error).message}`;
+    }
+  }
+
+  private async onDelete(e: CustomEvent<{ id: string }>): Promise<void> {
+    await this.api.deleteAnnotation(e.detail.id);
+    this.selectedRegion = '';
+    await this.loadRegions();
+  }
+
+  private addPrompt(e: Event): void {
+    e.preventDefault();
+    const input = this.renderRoot.querySelector('input[name=prompt]') as HTMLInputElement;
+    const v = input.value.trim();
+    if (!v || this.state.prompts.includes(v)) return;
+    input.value = '';
+    this.patch({ prompts: [...this.state.prompts, v], prompt: this.state.prompts.length });
+  }
+
+  private async exportReport(): Promise<void> {
+    if (!this.painting) return;
+    this.message = 'Building the report…';
+    try {
+      const html = await buildClientReport(this.api, [this.painting], {
+        probes: { [this.painting.id]: this.probes },
+      });
+      download(
+        new Blob([html], { type: 'text/html' }),
+        `${this.painting.name.replace(/\.[^.]+$/, '')}-report.html`,
+      );
+      this.message = 'Report downloaded.';
+    } catch (e) {
+      this.message = `report: ${(e as Error).message}`;
+    }
+  }
+
+  private renderFigure(slot: Slot | undefined, caption: string, settings: OverlaySettings) {
+    const p = this.painting as Painting;
+    return html`<figure>
+      <ap-heatmap .src=${this.api.imageUrl(p.id)} .width=${p.width} .height=${p.height} .map=${slot?.map} ?signed=${!!slot?.job?.result?.signed}
+        .opacity=${settings.opacity} .threshold=${settings.threshold} ?contours=${settings.contours} ?overlay=${settings.overlay} .scheme=${settings.scheme}
+        .regions=${this.regions} .selected=${this.selectedRegion} .drawMode=${this.drawMode} label=${`${p.name}: ${caption}`}
+        @ap-region-drawn=${this.onDrawn} @ap-region-edited=${this.onEdited} @ap-region-delete=${this.onDelete}
+        @ap-region-select=${(e: CustomEvent<{ id: string }>) => (this.selectedRegion = e.detail.id)}></ap-heatmap>
+      <figcaption>${caption}${slot?.job?.result ? ` · score ${slot.job.result.score.toFixed(3)}` : slot?.error ? ` · failed: ${slot.error}` : slot ? ' · computing…' : ''}</figcaption>
+    </figure>`;
+  }
+
+  override render() {
+    const p = this.painting;
+    if (!p) return html`<p class="msg" role="status">${this.message || 'Loading…'}</p>`;
+    const s = this.state;
+    const settings: OverlaySettings = {
+      overlay: s.overlay,
+      opacity: s.opacity,
+      threshold: s.threshold,
+      contours: s.contours,
+      scheme: s.scheme,
+    };
+    const prompt = s.prompts[s.prompt];
+    const main = this.probeMap ? this.slots.get(this.probeMap.slotKey) : this.slotFor(s.method, s.prompt);
+    const mainCaption = this.probeMap
+      ? this.probeMap.caption
+      : prompt
+        ? `${s.method} · “${prompt}”`
+        : 'Add a prompt to explain';
+    let second: { slot?: Slot; caption: string } | undefined;
+    if (s.compare.startsWith('m:') && prompt)
+      second = {
+        slot: this.slots.get(this.key(s.compare.slice(2), { kind: 'prompt', prompt })),
+        caption: `${s.compare.slice(2)} · “${prompt}”`,
+      };
+    if (s.compare.startsWith('p:')) {
+      const pi = Number(s.compare.slice(2));
+      if (s.prompts[pi] !== undefined)
+        second = { slot: this.slotFor(s.method, pi), caption: `${s.method} · “${s.prompts[pi]}”` };
+    }
+    const jobs: JobProgressUi[] = [...this.slots.values()]
+      .filter((x) => x.job)
+      .map((x) => ({
+        id: x.job?.id ?? '',
+        label: `${x.job?.method} · ${targetText(x.job?.target as Target)}`,
+        state: x.job?.state ?? '',
+        done: x.job?.progress?.done ?? 0,
+        total: x.job?.progress?.total ?? 1,
+      }));
+    const meta = p.metadata ?? {};
+    const mainJob = main?.job;
+    return html`
+      <h2>${typeof meta.title === 'string' ? meta.title : p.name}</h2>
+      <p class="meta">${[meta.artist, meta.year, meta.style, meta.period, meta.origin].filter(Boolean).join(' · ') || `${p.width} × ${p.height}`}</p>
+      <div class="layout">
+        <div>
+          <form class="row" @submit=${this.addPrompt} aria-label="prompts">
+            <label>Prompt <input type="text" name="prompt" size="26" placeholder="e.g. a red circle" /></label>
+            <button class="primary" type="submit">Explain</button>
+            ${s.prompts.map(
+              (
+                t,
+                i,
+              ) => html`<span class="chip"><button type="button" aria-pressed=${i === s.prompt && !this.probeMap} @click=${() => {
+                this.probeMap = undefined;
+                this.patch({ prompt: i });
+              }}>${t}</button>
+                <button type="button" aria-label=${`remove prompt ${t}`} @click=${() => this.patch({ prompts: s.prompts.filter((_, k) => k !== i), prompt: 0, compare: '' })}>×</button></span>`,
+            )}
+          </form>
+          <div class="row">
+            <label>Method <select name="method" @change=${(e: Event) => {
+              this.probeMap = undefined;
+              this.patch({ method: (e.target as HTMLSelectElement).value });
+            }}>
+              ${s.methods.map((m) => html`<option ?selected=${m === s.method}>${m}</option>`)}</select></label>
+            <label>Compare with <select name="compare" @change=${(e: Event) => this.patch({ compare: (e.target as HTMLSelectElement).value })}>
+              <option value="">nothing</option>
+              ${ALL_METHODS.filter((m) => m !== s.method).map((m) => html`<option value=${`m:${m}`} ?selected=${s.compare === `m:${m}`}>method ${m}</option>`)}
+              ${s.prompts.map((t, i) => (i === s.prompt ? nothing : html`<option value=${`p:${i}`} ?selected=${s.compare === `p:${i}`}>prompt “${t}”</option>`))}
+            </select></label>
+            <label>View <select name="view" @change=${(e: Event) => {
+              this.slots = new Map();
+              this.patch({ view: (e.target as HTMLSelectElement).value as ViewState['view'] });
+            }}>
+              ${['pad', 'crop', 'tiles'].map((v) => html`<option ?selected=${v === s.view}>${v}</option>`)}</select></label>
+          </div>
+          <ap-overlay-controls .settings=${settings} ?signed=${!!mainJob?.result?.signed} .range=${main?.map ? mapRange(main.map) : undefined}
+            @ap-controls-change=${(e: CustomEvent<OverlaySettings>) => this.patch(e.detail)}></ap-overlay-controls>
+          <div class="pair ${second ? 'two' : ''}">
+            ${this.renderFigure(main, mainCaption, settings)}
+            ${second ? this.renderFigure(second.slot, second.caption, settings) : nothing}
+          </div>
+          <fieldset>
+            <legend>Expert regions</legend>
+            <div class="row">
+              <label>Label <input type="text" name="region-label" size="16" placeholder="region ${this.regions.length + 1}" /></label>
+              <label>Dimension <select name="region-dimension">${['', 'content', 'scene', 'style', 'period', 'artifact'].map((d) => html`<option value=${d}>${d || '—'}</option>`)}</select></label>
+              <button type="button" name="draw-rect" aria-pressed=${this.drawMode === 'rect'} @click=${() => (this.drawMode = this.drawMode === 'rect' ? 'none' : 'rect')}>Draw rectangle</button>
+              <button type="button" name="draw-polygon" aria-pressed=${this.drawMode === 'polygon'} @click=${() => (this.drawMode = this.drawMode === 'polygon' ? 'none' : 'polygon')}>Draw polygon</button>
+              ${this.selectedRegion ? html`<button type="button" @click=${() => this.onDelete(new CustomEvent('x', { detail: { id: this.selectedRegion } }))}>Delete selected</button>` : nothing}
+            </div>
+            <div class="msg">${this.drawMode === 'rect' ? 'Drag on the painting to draw a rectangle.' : this.drawMode === 'polygon' ? 'Click points; double-click, press Enter or click the first point to close.' : `${this.regions.length} region(s). Select one (Tab, Enter) to move it with the arrow keys or drag its corners.`}</div>
+          </fieldset>
+          <ap-job-progress .jobs=${jobs}></ap-job-progress>
+          <div class="msg" role="status">${this.message}</div>
+        </div>
+        <div>
+          <h3>What CLIP answers</h3>
+          <div class="row">
+            <label>Dimension <select name="probe-dimension" @change=${(e: Event) => (this.probeDim = (e.target as HTMLSelectElement).value)}>
+              ${DIMENSIONS.map((d) => html`<option ?selected=${d === this.probeDim}>${d}</option>`)}</select></label>
+            <button type="button" name="ask" ?disabled=${this.probeBusy} @click=${() => this.askProbe(this.probeDim)}>Ask CLIP</button>
+          </div>
+          <ap-probe-panel .answers=${this.probes} ?busy=${this.probeBusy} .selected=${this.probeMap?.key ?? ''} @ap-probe-select=${this.onProbeSelect}></ap-probe-panel>
+          <h3>Exports</h3>
+          <div class="row">
+            ${
+              mainJob?.state === 'done'
+                ? html`<a class="dl" download href=${this.api.mapUrl(mainJob.id, 'painting.npy')}>map (.npy)</a>
+                  <a class="dl" download href=${this.api.mapUrl(mainJob.id, 'overlay.png')}>overlay (PNG)</a>`
+                : nothing
+            }
+            <a class="dl" download href=${this.api.exportUrl(p.id)}>painting bundle (.zip)</a>
+            <button type="button" name="export-report" @click=${this.exportReport}>Static report (.html)</button>
+          </div>
+        </div>
+      </div>
+      <section>
+        <h3>Methods × prompts</h3>
+        <div class="row">${ALL_METHODS.map(
+          (m) => html`<label><input type="checkbox" name=${`method-${m}`} .checked=${s.methods.includes(m)}
+            @change=${(e: Event) => {
+              const on = (e.target as HTMLInputElement).checked;
+              const methods = on ? [...s.methods, m] : s.methods.filter((x) => x !== m);
+              if (methods.length)
+                this.patch({ methods, method: methods.includes(s.method) ? s.method : methods[0] });
+            }} />${m}</label>`,
+        )}</div>
+        ${
+          s.prompts.length
+            ? html`<ap-small-multiples .methods=${s.methods} .prompts=${s.prompts} .cells=${this.cells()} .src=${this.api.imageUrl(p.id)} .width=${p.width} .height=${p.height}
+              .selected=${this.probeMap ? undefined : { method: s.method, prompt: s.prompt }} .scheme=${s.scheme} .opacity=${s.opacity}
+              @ap-cell-select=${(e: CustomEvent<{ method: string; prompt: number }>) => {
+                this.probeMap = undefined;
+                this.patch({ method: e.detail.method, prompt: e.detail.prompt });
+              }}></ap-small-multiples>`
+            : html`<p class="msg">Add a prompt above to compute maps.</p>`
+        }
+      </section>
+      <section><ap-metrics-panel .rows=${this.metrics} .selected=${this.selectedRegion}></ap-metrics-panel></section>`;
+  }
+}
+
+customElements.define('ap-painting-view', ApPaintingView);
