@@ -19,6 +19,7 @@ import { ModelHost, type ModelInfo } from './model-host.ts';
 import { collectOpenApi } from './openapi.ts';
 import { registerAnnotationRoutes } from './routes/annotations.ts';
 import { registerCatalogRoutes } from './routes/catalogs.ts';
+import { registerEmbeddingMapRoutes } from './routes/embedding-maps.ts';
 import { registerExportRoutes } from './routes/exports.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
@@ -104,6 +105,7 @@ export async function artprobePlugin(app: FastifyInstance, { ctx }: { ctx: AppCo
   registerProbeRoutes(app, ctx);
   registerJobRoutes(app, ctx);
   registerMapRoutes(app, ctx);
+  registerEmbeddingMapRoutes(app, ctx);
   registerAnnotationRoutes(app, ctx);
   registerMetricRoutes(app, ctx);
   registerExportRoutes(app, ctx);

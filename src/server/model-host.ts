@@ -1,7 +1,8 @@
 /**
  * Owns the model for the server: a pool of worker threads (one per allowed concurrent job, default 1), each
  * with the same CLIP loaded. `load` (re)loads every worker; `explain` runs one job on an idle worker;
- * `zeroShot` runs one zero-shot probe, waiting (bounded) for a worker; `cancel` terminates the worker running
+ * `zeroShot` runs one zero-shot probe and `embed` embeds a few paintings, each waiting (bounded) for a worker;
+ * `cancel` terminates the worker running
  * a job (TensorFlow.js work cannot be interrupted otherwise) and starts a fresh one with the model. State
  * (`none`, `loading`, `ready`, `error`) is reported by /api/health.
  *
@@ -15,6 +16,7 @@
  * await host.load('../shared/toy/A/model');
  * const entry = await host.explain({ jobId, image, imageName, method: 'chefer-all', params: {}, target, view: 'crop', outDir }, onProgress);
  * const { result, model } = await host.zeroShot({ image, imageName, suites, topK: 5 }, { waitMs: 30_000 });
+ * const { result: vectors } = await host.embed({ images: ['/ws/paintings/<id>.png'] }, { waitMs: 30_000 });
  */
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
@@ -25,7 +27,9 @@ import type { ModelInfo, WorkerRequest } from './model-worker.ts';
 export type { ModelInfo } from './model-worker.ts';
 export type ExplainJob = Extract<WorkerRequest, { type: 'explain' }>;
 export type ZeroShotRequest = Omit<Extract<WorkerRequest, { type: 'zeroShot' }>, 'type' | 'requestId'>;
+export type EmbedRequest = Omit<Extract<WorkerRequest, { type: 'embed' }>, 'type' | 'requestId'>;
 export type ModelState = 'none' | 'loading' | 'ready' | 'error';
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** Raised when a job was cancelled while running. */
 export class CancelledError extends Error {
@@ -47,6 +51,7 @@ type Msg =
   | { type: 'progress'; jobId: string; done: number; total: number }
   | { type: 'done'; jobId: string; entry: ManifestEntry }
   | { type: 'zeroShotDone'; requestId: string; result: ZeroShotResult }
+  | { type: 'embedDone'; requestId: string; embeddings: Float32Array[] }
   | { type: 'error'; request: string; message: string };
 
 interface Busy {
@@ -160,8 +165,9 @@ export class ModelHost {
       setImmediate(() => this.freed());
     } else if (m.type === 'progress') {
       slot.busy?.onProgress?.(m.done, m.total);
-    } else if (m.type === 'done' || m.type === 'zeroShotDone') {
-      this.finish(slot, (b) => b.resolve(m.type === 'done' ? m.entry : m.result));
+    } else if (m.type === 'done' || m.type === 'zeroShotDone' || m.type === 'embedDone') {
+      const value = m.type === 'done' ? m.entry : m.type === 'zeroShotDone' ? m.result : m.embeddings;
+      this.finish(slot, (b) => b.resolve(value));
     } else if (m.request === 'load') {
       slot.onLoad?.reject(new Error(m.message));
       slot.onLoad = undefined;
@@ -257,8 +263,24 @@ export class ModelHost {
     req: ZeroShotRequest,
     opts: { waitMs: number },
   ): Promise<{ result: ZeroShotResult; model: ModelInfo }> {
+    return this.request<ZeroShotResult>({ type: 'zeroShot', ...req }, opts.waitMs);
+  }
+
+  /**
+   * Unit-length CLIP image embeddings [n][E] of image files, on a worker (waiting like `zeroShot`). Keep the
+   * lists short (tens of images) so waiting probes and jobs get their turn between calls.
+   */
+  embed(req: EmbedRequest, opts: { waitMs: number }): Promise<{ result: Float32Array[]; model: ModelInfo }> {
+    return this.request<Float32Array[]>({ type: 'embed', ...req }, opts.waitMs);
+  }
+
+  /** A short interactive request (probe, embed) on a worker: at once when one is idle, else queued up to `waitMs`. */
+  private request<T>(
+    msg: DistributiveOmit<Extract<WorkerRequest, { type: 'zeroShot' | 'embed' }>, 'requestId'>,
+    waitMs: number,
+  ): Promise<{ result: T; model: ModelInfo }> {
     const requestId = randomUUID();
-    return new Promise<{ result: ZeroShotResult; model: ModelInfo }>((resolve, reject) => {
+    return new Promise<{ result: T; model: ModelInfo }>((resolve, reject) => {
       if (this.state === 'none' || this.state === 'error')
         return reject(new ModelUnavailableError(this.notReadyMessage()));
       const start = (slot: Slot) => {
@@ -266,10 +288,10 @@ export class ModelHost {
         slot.busy = {
           kind: 'probe',
           id: requestId,
-          resolve: (result) => resolve({ result: result as ZeroShotResult, model }),
+          resolve: (result) => resolve({ result: result as T, model }),
           reject,
         };
-        slot.worker.postMessage({ type: 'zeroShot', requestId, ...req } satisfies WorkerRequest);
+        slot.worker.postMessage({ ...msg, requestId } as WorkerRequest);
       };
       const slot = this.idleSlot();
       if (slot) return start(slot);
@@ -280,10 +302,10 @@ export class ModelHost {
           this.waiters = this.waiters.filter((x) => x !== w);
           reject(
             new ModelBusyError(
-              `the model stayed busy (${this.state === 'loading' ? 'loading a model' : 'running an explanation job or another probe'}) for ${opts.waitMs < 1000 ? `${opts.waitMs} ms` : `${opts.waitMs / 1000} s`}; try again later`,
+              `the model stayed busy (${this.state === 'loading' ? 'loading a model' : 'running an explanation job or another probe'}) for ${waitMs < 1000 ? `${waitMs} ms` : `${waitMs / 1000} s`}; try again later`,
             ),
           );
-        }, opts.waitMs),
+        }, waitMs),
       };
       this.waiters.push(w);
     }).finally(() => this.replaceDead());

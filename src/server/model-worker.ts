@@ -1,8 +1,9 @@
 /**
  * The worker thread that owns the CLIP model: the server's HTTP thread stays responsive while TensorFlow.js
  * work (synchronous and CPU-bound) runs here. Messages in: `load` (a model folder), `explain` (one
- * painting × method × target, written to a maps folder) and `zeroShot` (one painting × suite dimensions);
- * messages out: `loaded`, `progress`, `done`, `zeroShotDone`, `error`.
+ * painting × method × target, written to a maps folder), `zeroShot` (one painting × suite dimensions) and
+ * `embed` (unit image embeddings of a few paintings, for the embedding map); messages out: `loaded`,
+ * `progress`, `done`, `zeroShotDone`, `embedDone`, `error`.
  *
  * @example
  * // started by ModelHost: new Worker(new URL('./model-worker.mjs', import.meta.url))
@@ -39,6 +40,12 @@ export type WorkerRequest =
       suites: Suite[];
       dimensions?: string[];
       topK: number;
+    }
+  | {
+      type: 'embed';
+      requestId: string;
+      /** Image files to embed (unit-length CLIP image embeddings, in this order). */
+      images: string[];
     };
 
 /** What the loaded model looks like, for /api/health and cache keys. */
@@ -79,6 +86,14 @@ async function handle(msg: WorkerRequest): Promise<void> {
     const image = { name: msg.imageName, input: msg.image };
     const result = await runZeroShot(clip, [image], msg.suites, msg.dimensions, { topK: msg.topK });
     port?.postMessage({ type: 'zeroShotDone', requestId: msg.requestId, result });
+    return;
+  }
+  if (msg.type === 'embed') {
+    const embeddings = await clip.encodeImage(msg.images, { normalize: true }); // [n][E]
+    port?.postMessage(
+      { type: 'embedDone', requestId: msg.requestId, embeddings },
+      embeddings.map((e) => e.buffer as ArrayBuffer),
+    );
     return;
   }
   const result = await explainImage(

@@ -303,3 +303,95 @@ export const JOB_DELETED: S = {
     },
   },
 };
+
+/** An imported embeddings table. */
+export const EMBEDDING_TABLE: S = {
+  type: 'object',
+  required: ['id', 'name', 'format', 'rows', 'dims', 'columns'],
+  properties: {
+    id: UUID,
+    name: { type: 'string' },
+    format: { type: 'string', enum: ['parquet', 'npy', 'csv'] },
+    column: { type: 'string', description: "the embedding column ('' for .npy)" },
+    rows: { type: 'integer' },
+    dims: { type: 'integer' },
+    columns: { type: 'array', items: { type: 'string' }, description: 'metadata columns' },
+    createdAt: { type: 'string' },
+  },
+};
+
+const COLUMN_NAME: S = { type: 'string', minLength: 1, maxLength: 200 };
+
+export const EMBEDDING_MAP_REQUEST: S = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['source'],
+  properties: {
+    source: {
+      type: 'string',
+      enum: ['collection', 'tables'],
+      description: "the workspace's paintings (CLIP image embeddings) or imported embedding tables",
+    },
+    tables: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 16,
+      items: UUID,
+      description: 'source "tables": the tables to stack (PCA axes point towards the last one)',
+    },
+    method: { type: 'string', enum: ['pca', 'umap'], default: 'pca' },
+    seed: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1, default: 42, description: 'UMAP seed' },
+    neighbors: { type: 'integer', minimum: 2, maximum: 200, default: 15, description: 'UMAP neighbours' },
+    title: { ...COLUMN_NAME, description: 'tables: the column used as point titles' },
+    fields: {
+      type: 'array',
+      maxItems: 64,
+      items: COLUMN_NAME,
+      description: 'tables: metadata columns to return (default: every column with short values)',
+    },
+  },
+};
+
+const META_VALUE: S = { type: ['string', 'number', 'null'] };
+
+export const EMBEDDING_MAP: S = {
+  type: 'object',
+  required: ['source', 'method', 'sets', 'fields', 'points'],
+  properties: {
+    source: { type: 'string' },
+    method: { type: 'string' },
+    model: { type: 'string', description: 'collection: the model that embedded the paintings' },
+    modelFingerprint: { type: 'string' },
+    computed: {
+      type: 'integer',
+      description: 'collection: paintings embedded now (the rest came from the cache)',
+    },
+    explainedVarianceRatio: { type: 'array', items: { type: 'number' } },
+    sets: {
+      type: 'array',
+      items: { type: 'object', properties: { name: { type: 'string' }, count: { type: 'integer' } } },
+    },
+    fields: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { name: { type: 'string' }, kind: { type: 'string', enum: ['number', 'text'] } },
+      },
+    },
+    points: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['x', 'y', 'title'],
+        properties: {
+          x: { type: 'number' },
+          y: { type: 'number' },
+          set: { type: 'string' },
+          id: PAINTING_ID,
+          title: { type: 'string' },
+          meta: { type: 'object', additionalProperties: META_VALUE },
+        },
+      },
+    },
+  },
+};

@@ -1,7 +1,9 @@
 /**
  * A researcher's workspace: a folder with an SQLite index (`artprobe.db`, WAL, synchronous=FULL) and files
  * (`paintings/<sha256>.<ext>` content-addressed, `maps/<jobId>/`, `annotations/<paintingId>.jsonld`,
- * `catalogs/<id>.json`, `exports/`, `suites/`); zero-shot probe results are cached in the `probes` table. Files are written atomically (temp file in the same folder,
+ * `catalogs/<id>.json`, `exports/`, `suites/`, `embeddings/<id>.<ext>` imported embedding tables); zero-shot
+ * probe results are cached in the `probes` table, CLIP image embeddings per model fingerprint × painting in
+ * `image_embeddings`. Files are written atomically (temp file in the same folder,
  * fsync, rename) before the rows that point at them are committed, so a kill -9 at any moment leaves either
  * the old state or the new one. Every path is built from validated ids and fixed extensions, never from a
  * user string.
@@ -96,6 +98,20 @@ export interface ProbeRow {
   createdAt: string;
 }
 
+/** An imported embeddings table (parquet, npy or CSV) kept as `embeddings/<id>.<ext>`. */
+export interface EmbeddingTableRow {
+  id: string;
+  name: string;
+  format: 'parquet' | 'npy' | 'csv';
+  /** Embedding column ('' for .npy). */
+  column: string;
+  rows: number;
+  dims: number;
+  /** Metadata columns. */
+  columns: string[];
+  createdAt: string;
+}
+
 export interface CatalogRow {
   id: string;
   name: string;
@@ -125,6 +141,12 @@ CREATE TABLE IF NOT EXISTS probes (
   cache_key TEXT PRIMARY KEY, painting_id TEXT NOT NULL, model_fingerprint TEXT NOT NULL, result TEXT NOT NULL,
   created_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS probes_painting ON probes (painting_id);
+CREATE TABLE IF NOT EXISTS image_embeddings (
+  model_fingerprint TEXT NOT NULL, painting_id TEXT NOT NULL, dims INTEGER NOT NULL, data BLOB NOT NULL,
+  created_at TEXT NOT NULL, PRIMARY KEY (model_fingerprint, painting_id));
+CREATE TABLE IF NOT EXISTS embedding_tables (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, format TEXT NOT NULL, col TEXT NOT NULL, rows INTEGER NOT NULL,
+  dims INTEGER NOT NULL, columns TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS catalogs (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, format TEXT NOT NULL, rows INTEGER NOT NULL, columns TEXT NOT NULL,
   matched INTEGER NOT NULL, created_at TEXT NOT NULL);
@@ -207,7 +229,7 @@ export class Workspace {
   readonly db: Database.Database;
 
   private constructor(readonly root: string) {
-    for (const d of ['paintings', 'maps', 'annotations', 'catalogs', 'exports', 'suites'])
+    for (const d of ['paintings', 'maps', 'annotations', 'catalogs', 'exports', 'suites', 'embeddings'])
       mkdirSync(join(root, d), { recursive: true });
     this.db = new Database(join(root, 'artprobe.db'));
     this.db.pragma('journal_mode = WAL');
@@ -229,13 +251,13 @@ export class Workspace {
 
   /** Leftovers of writes cut by a crash (`.tmp-*` files) are deleted at startup. */
   private removeTempFiles(): void {
-    for (const d of ['', 'paintings', 'annotations', 'catalogs', 'exports', 'suites']) {
+    for (const d of ['', 'paintings', 'annotations', 'catalogs', 'exports', 'suites', 'embeddings']) {
       for (const f of readdirSync(join(this.root, d)))
         if (f.startsWith('.tmp-')) rmSync(join(this.root, d, f), { force: true });
     }
   }
 
-  dir(kind: 'paintings' | 'maps' | 'annotations' | 'catalogs' | 'exports' | 'suites'): string {
+  dir(kind: 'paintings' | 'maps' | 'annotations' | 'catalogs' | 'exports' | 'suites' | 'embeddings'): string {
     return join(this.root, kind);
   }
 
@@ -316,6 +338,7 @@ export class Workspace {
       this.db.prepare('DELETE FROM jobs WHERE painting_id = ?').run(id);
       this.db.prepare('DELETE FROM annotations WHERE painting_id = ?').run(id);
       this.db.prepare('DELETE FROM probes WHERE painting_id = ?').run(id);
+      this.db.prepare('DELETE FROM image_embeddings WHERE painting_id = ?').run(id);
       this.db.prepare('DELETE FROM paintings WHERE id = ?').run(id);
     })();
     for (const j of jobs) await rm(this.mapsDir(j.id), { recursive: true, force: true });
@@ -479,6 +502,88 @@ export class Workspace {
       .prepare('INSERT OR REPLACE INTO probes VALUES (?,?,?,?,?)')
       .run(p.cacheKey, p.paintingId, p.modelFingerprint, json(p.result), now());
     return this.getProbe(p.cacheKey) as ProbeRow;
+  }
+
+  // ---- image embeddings (cache per model fingerprint × painting)
+
+  /** Cached unit image embeddings of these paintings under a model, by painting id (missing ones absent). */
+  getImageEmbeddings(fingerprint: string, ids: string[]): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    const q = this.db.prepare(
+      'SELECT data FROM image_embeddings WHERE model_fingerprint = ? AND painting_id = ?',
+    );
+    for (const id of ids) {
+      const r = q.get(fingerprint, id) as { data: Buffer } | undefined;
+      // copy: the Buffer may share a pool, and Float32Array needs 4-byte alignment
+      if (r) out.set(id, new Float32Array(new Uint8Array(r.data).buffer));
+    }
+    return out;
+  }
+
+  /** Stores image embeddings computed by a model (replacing older ones). */
+  putImageEmbeddings(fingerprint: string, rows: { id: string; vector: Float32Array }[]): void {
+    const ins = this.db.prepare('INSERT OR REPLACE INTO image_embeddings VALUES (?,?,?,?,?)');
+    this.db.transaction(() => {
+      for (const r of rows)
+        ins.run(
+          fingerprint,
+          r.id,
+          r.vector.length,
+          Buffer.from(r.vector.buffer, r.vector.byteOffset, r.vector.byteLength),
+          now(),
+        );
+    })();
+  }
+
+  // ---- imported embedding tables
+
+  embeddingTableFile(t: Pick<EmbeddingTableRow, 'id' | 'format'>): string {
+    if (!['parquet', 'npy', 'csv'].includes(t.format))
+      throw new Error(`embedding table ${t.id}: unexpected format ${t.format}`);
+    return join(this.root, 'embeddings', `${checkId(t.id, UUID_RE, 'embedding table')}.${t.format}`);
+  }
+
+  /** Stores an embeddings file (already checked to load) atomically, then its index row. */
+  async addEmbeddingTable(
+    bytes: Uint8Array,
+    t: Omit<EmbeddingTableRow, 'id' | 'createdAt'>,
+  ): Promise<EmbeddingTableRow> {
+    const id = randomUUID();
+    await writeFileAtomic(this.embeddingTableFile({ id, format: t.format }), bytes);
+    this.db
+      .prepare('INSERT INTO embedding_tables VALUES (?,?,?,?,?,?,?,?)')
+      .run(id, t.name, t.format, t.column, t.rows, t.dims, json(t.columns), now());
+    return this.getEmbeddingTable(id) as EmbeddingTableRow;
+  }
+
+  getEmbeddingTable(id: string): EmbeddingTableRow | undefined {
+    const r = this.db.prepare('SELECT * FROM embedding_tables WHERE id = ?').get(id) as Row | undefined;
+    return (
+      r && {
+        id: r.id as string,
+        name: r.name as string,
+        format: r.format as EmbeddingTableRow['format'],
+        column: r.col as string,
+        rows: r.rows as number,
+        dims: r.dims as number,
+        columns: JSON.parse(r.columns as string),
+        createdAt: r.created_at as string,
+      }
+    );
+  }
+
+  listEmbeddingTables(): EmbeddingTableRow[] {
+    return (
+      this.db.prepare('SELECT id FROM embedding_tables ORDER BY created_at, id').all() as { id: string }[]
+    ).map((r) => this.getEmbeddingTable(r.id) as EmbeddingTableRow);
+  }
+
+  async deleteEmbeddingTable(id: string): Promise<boolean> {
+    const t = this.getEmbeddingTable(id);
+    if (!t) return false;
+    this.db.prepare('DELETE FROM embedding_tables WHERE id = ?').run(id);
+    await rm(this.embeddingTableFile(t), { force: true });
+    return true;
   }
 
   // ---- annotations

@@ -6,41 +6,13 @@
  * @example
  * <ap-app></ap-app>  (main.ts creates it with an Api on the page's origin)
  */
-import { css, html, LitElement, nothing } from 'lit';
+import { css, html, LitElement } from 'lit';
 import { Api, type Painting } from './api.ts';
 import './ap-embedding-map.ts';
-import type { MapPoint } from './ap-embedding-map.ts';
 import './ap-gallery.ts';
 import type { GalleryItem } from './ap-gallery.ts';
 import './ap-painting-view.ts';
 import { formatState, parseState, type ViewState } from './state.ts';
-
-/** Points from a dropped file: our `[{x, y, title, meta}]` or the JSON of `artprobe probe map` ({names, set, points}). */
-export function parseMapPoints(doc: unknown): MapPoint[] {
-  if (Array.isArray(doc)) {
-    return doc.map((p, i) => {
-      if (!Number.isFinite(p?.x) || !Number.isFinite(p?.y))
-        throw new Error(`point ${i} lacks numeric x and y`);
-      return {
-        x: p.x,
-        y: p.y,
-        id: p.id,
-        title: String(p.title ?? p.id ?? i),
-        thumb: p.thumb,
-        meta: Object.fromEntries(Object.entries(p.meta ?? {}).map(([k, v]) => [k, String(v)])),
-      };
-    });
-  }
-  const d = doc as { names?: string[]; set?: number[]; points?: [number, number][] };
-  if (!Array.isArray(d?.points))
-    throw new Error('expected a list of points or the JSON written by `artprobe probe map`');
-  return d.points.map(([x, y], i) => ({
-    x,
-    y,
-    title: `${d.names?.[d.set?.[i] ?? 0] ?? ''} #${i}`,
-    meta: { set: d.names?.[d.set?.[i] ?? 0] ?? '' },
-  }));
-}
 
 export class ApApp extends LitElement {
   static override properties = {
@@ -49,7 +21,6 @@ export class ApApp extends LitElement {
     paintings: { state: true },
     busy: { state: true },
     error: { state: true },
-    points: { state: true },
     health: { state: true },
   };
   declare api: Api;
@@ -57,7 +28,6 @@ export class ApApp extends LitElement {
   declare paintings: Painting[];
   declare busy: string;
   declare error: string;
-  declare points: MapPoint[];
   declare health: string;
 
   static override styles = css`
@@ -69,8 +39,9 @@ export class ApApp extends LitElement {
     nav a:focus-visible { outline: 3px solid #ffbf47; outline-offset: 2px; }
     .health { margin-left: auto; font-size: 13px; color: #dfe6f3; }
     main { padding: 16px 20px 40px; max-width: 1600px; margin: 0 auto; }
+    h2.title { font-size: 20px; margin: 0 0 8px; }
     .skip { position: absolute; left: -9999px; }
-    .skip:focus { left: 8px; top: 8px; background: #fff; color: #000; padding: 4px 8px; z-index: 10; }
+    .skip:focus { left: 8px; top: 8px; background: #fff; color: #000; padding: 4px 8px; z-index: 10; outline: 3px solid #b35c00; }
   `;
 
   constructor() {
@@ -80,7 +51,6 @@ export class ApApp extends LitElement {
     this.paintings = [];
     this.busy = '';
     this.error = '';
-    this.points = [];
     this.health = '';
   }
 
@@ -108,9 +78,10 @@ export class ApApp extends LitElement {
   private go(patch: Partial<ViewState>): void {
     const next = { ...this.state, ...patch };
     const hash = formatState(next);
+    const newRoute = patch.route !== undefined && patch.route !== this.state.route;
     this.state = next;
     if (location.hash !== hash) {
-      if (patch.route && patch.route !== this.state.route) location.hash = hash;
+      if (newRoute) location.hash = hash;
       else history.replaceState(null, '', hash);
     }
   }
@@ -168,19 +139,6 @@ export class ApApp extends LitElement {
     location.hash = formatState({ ...this.state, route: 'painting', painting: id });
   }
 
-  private async loadPoints(e: Event): Promise<void> {
-    const f = (e.target as HTMLInputElement).files?.[0];
-    if (!f) return;
-    try {
-      this.points = parseMapPoints(JSON.parse(await f.text()));
-      if (!this.points.some((p) => this.state.color in p.meta))
-        this.go({ color: Object.keys(this.points[0]?.meta ?? {})[0] ?? 'set' });
-      this.error = '';
-    } catch (err) {
-      this.error = `${f.name}: ${(err as Error).message}`;
-    }
-  }
-
   override render() {
     const s = this.state;
     return html`
@@ -198,11 +156,17 @@ export class ApApp extends LitElement {
           s.route === 'painting'
             ? html`<ap-painting-view .api=${this.api} .state=${s} @ap-state=${(e: CustomEvent<Partial<ViewState>>) => this.go(e.detail)}></ap-painting-view>`
             : s.route === 'map'
-              ? html`<p>Load map coordinates: a JSON list of <code>{x, y, title, meta}</code> or the JSON written by <code>artprobe probe map --out map.json</code>.
-                <input type="file" name="points" accept=".json,application/json" aria-label="map coordinates file" @change=${this.loadPoints} /></p>
-                ${this.error ? html`<p role="alert">${this.error}</p>` : nothing}
-                <ap-embedding-map .points=${this.points.map((p) => ({ ...p, thumb: p.thumb ?? (p.id ? this.api.imageUrl(p.id) : undefined) }))} .color=${s.color}
-                  @ap-color=${(e: CustomEvent<{ color: string }>) => this.go({ color: e.detail.color })} @ap-open=${(e: CustomEvent<{ id: string }>) => this.open(e.detail.id)}></ap-embedding-map>`
+              ? html`<h2 class="title">Embedding map</h2>
+                <ap-embedding-map .api=${this.api} source=${s.source} method=${s.mapMethod} color=${s.color}
+                  @ap-map-state=${(
+                    e: CustomEvent<{ source?: string; method?: 'pca' | 'umap'; color?: string }>,
+                  ) =>
+                    this.go({
+                      ...(e.detail.source ? { source: e.detail.source } : {}),
+                      ...(e.detail.method ? { mapMethod: e.detail.method } : {}),
+                      ...(e.detail.color ? { color: e.detail.color } : {}),
+                    })}
+                  @ap-open=${(e: CustomEvent<{ id: string }>) => this.open(e.detail.id)}></ap-embedding-map>`
               : html`<ap-gallery .items=${this.items()} .q=${s.q} .filters=${s.filters} .busy=${this.busy} .error=${this.error}
                 @ap-open=${(e: CustomEvent<{ id: string }>) => this.open(e.detail.id)}
                 @ap-upload=${(e: CustomEvent<{ files: File[] }>) => this.upload(e.detail.files)}

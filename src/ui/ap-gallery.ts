@@ -52,7 +52,7 @@ export class ApGallery extends LitElement {
     label { display: flex; flex-direction: column; font-size: 13px; gap: 2px; color: #333; }
     input, select, button { font: inherit; padding: 4px 6px; }
     button { border: 1px solid #0b5cad; background: #0b5cad; color: #fff; border-radius: 4px; cursor: pointer; }
-    input:focus-visible, select:focus-visible, button:focus-visible, a:focus-visible, .drop:focus-visible { outline: 3px solid #ffbf47; outline-offset: 2px; }
+    input:focus-visible, select:focus-visible, button:focus-visible, a:focus-visible, .drop:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
     .drop { border: 2px dashed #888; border-radius: 6px; padding: 14px; text-align: center; color: #333; margin-bottom: 14px; }
     .drop.over { border-color: #0b5cad; background: #eaf1fb; }
     .drop form { display: inline-flex; gap: 6px; margin-left: 12px; }

@@ -36,7 +36,7 @@ export class ApOverlayControls extends LitElement {
     .legend { display: inline-flex; gap: 6px; align-items: center; color: #444; font-size: 13px; }
     .bar { width: 130px; height: 10px; border: 1px solid #888; display: inline-block; }
     select { font: inherit; }
-    input:focus-visible, select:focus-visible { outline: 3px solid #ffbf47; outline-offset: 1px; }
+    input:focus-visible, select:focus-visible { outline: 3px solid #b35c00; outline-offset: 1px; }
   `;
 
   constructor() {

@@ -22,7 +22,7 @@ import type { MetricsRowUi } from './ap-metrics-panel.ts';
 import './ap-overlay-controls.ts';
 import type { OverlaySettings } from './ap-overlay-controls.ts';
 import './ap-probe-panel.ts';
-import type { ProbeAnswerUi } from './ap-probe-panel.ts';
+import type { ProbeAnswerUi, ProbeSelectDetail } from './ap-probe-panel.ts';
 import './ap-small-multiples.ts';
 import type { Cell } from './ap-small-multiples.ts';
 import { mapRange } from './colormap.ts';
@@ -39,8 +39,6 @@ const ALL_METHODS = [
   'integrated-gradients',
   'occlusion',
 ];
-const DIMENSIONS = ['style', 'century', 'defect'];
-const DIMENSION_SUITE: Record<string, string> = { style: 'style', century: 'period', defect: 'artifacts' };
 
 interface Slot {
   job?: Job;
@@ -57,12 +55,10 @@ export class ApPaintingView extends LitElement {
     regions: { state: true },
     metrics: { state: true },
     probes: { state: true },
-    probeBusy: { state: true },
     probeMap: { state: true },
     drawMode: { state: true },
     selectedRegion: { state: true },
     message: { state: true },
-    probeDim: { state: true },
   };
   declare api: Api;
   declare state: ViewState;
@@ -71,14 +67,13 @@ export class ApPaintingView extends LitElement {
   declare slots: Map<string, Slot>;
   declare regions: UiRegion[];
   declare metrics: MetricsRowUi[];
+  /** The probe answers received (for the static report). */
   declare probes: ProbeAnswerUi[];
-  declare probeBusy: boolean;
-  /** The answer whose map is shown large instead of a prompt's: {key, slot key, caption}. */
-  declare probeMap: { key: string; slotKey: string; caption: string } | undefined;
+  /** The zero-shot answer whose map is shown large instead of a prompt's (with the current method). */
+  declare probeMap: { key: string; target: Target; caption: string } | undefined;
   declare drawMode: 'none' | 'rect' | 'polygon';
   declare selectedRegion: string;
   declare message: string;
-  declare probeDim: string;
   private loadedFor = '';
 
   static override styles = css`
@@ -86,7 +81,8 @@ export class ApPaintingView extends LitElement {
     h2 { margin: 0 0 2px; font-size: 20px; }
     .meta { color: #444; margin: 0 0 10px; font-size: 14px; }
     .layout { display: grid; grid-template-columns: minmax(0, 3fr) minmax(280px, 2fr); gap: 20px; align-items: start; }
-    @media (max-width: 1100px) { .layout { grid-template-columns: minmax(0, 1fr); } }
+    @media (max-width: 1100px) { .layout { grid-template-columns: minmax(0, 3fr) minmax(250px, 2fr); gap: 14px; } }
+    @media (max-width: 820px) { .layout { grid-template-columns: minmax(0, 1fr); } }
     .pair { display: grid; grid-template-columns: 1fr; gap: 10px; }
     .pair.two { grid-template-columns: 1fr 1fr; }
     figure { margin: 0; }
@@ -99,7 +95,7 @@ export class ApPaintingView extends LitElement {
     button { border: 1px solid #666; background: #fff; color: #111; border-radius: 4px; padding: 3px 10px; cursor: pointer; }
     button.primary { background: #0b5cad; border-color: #0b5cad; color: #fff; }
     button[aria-pressed='true'] { background: #0b5cad; border-color: #0b5cad; color: #fff; }
-    button:focus-visible, input:focus-visible, select:focus-visible, a:focus-visible { outline: 3px solid #ffbf47; outline-offset: 2px; }
+    button:focus-visible, input:focus-visible, select:focus-visible, a:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
     .chip { display: inline-flex; align-items: center; gap: 4px; background: #eef3fa; border: 1px solid #b9cbe6; border-radius: 12px; padding: 1px 4px 1px 10px; font-size: 13px; }
     .chip button { border: none; background: none; padding: 0 4px; color: #111; }
     .chip button[aria-pressed='true'] { background: #0b5cad; color: #fff; border-radius: 10px; padding: 0 8px; }
@@ -115,11 +111,9 @@ export class ApPaintingView extends LitElement {
     this.regions = [];
     this.metrics = [];
     this.probes = [];
-    this.probeBusy = false;
     this.drawMode = 'none';
     this.selectedRegion = '';
     this.message = '';
-    this.probeDim = 'style';
   }
 
   private patch(p: Partial<ViewState>): void {
@@ -194,6 +188,7 @@ export class ApPaintingView extends LitElement {
     for (const m of s.methods) for (const p of s.prompts) void this.run(m, { kind: 'prompt', prompt: p });
     if (s.compare.startsWith('m:') && s.prompts.length)
       void this.run(s.compare.slice(2), { kind: 'prompt', prompt: s.prompts[s.prompt] });
+    if (this.probeMap) void this.run(s.method, this.probeMap.target);
   }
 
   /** Metrics of every finished prompt job against every region (server-side scoring). */
@@ -233,57 +228,37 @@ export class ApPaintingView extends LitElement {
     this.metrics = rows;
   }
 
-  /** Zero-shot answers of one dimension: one label-set job per label (its score is the label's probability). */
-  private async askProbe(dim: string): Promise<void> {
-    if (!this.painting) return;
-    this.probeBusy = true;
-    try {
-      const suite = await this.api.suite(DIMENSION_SUITE[dim] ?? dim);
-      const d = suite.dimensions.find((x) => x.name === dim);
-      if (!d) throw new Error(`no dimension ${dim} in suite ${suite.name}`);
-      const prompts = d.labels.map(
-        (l) => l.prompts?.[0] ?? (d.templates[0] ?? '{}').replace('{}', l.text ?? l.id),
-      );
-      const jobs = await Promise.all(
-        prompts.map((p) =>
-          this.api.createJob({
-            paintingId: (this.painting as Painting).id,
-            method: 'rollout',
-            target: { kind: 'label', label: p, labels: prompts },
-            view: this.state.view,
-          }),
-        ),
-      );
-      const done = await Promise.all(jobs.map((j) => this.api.waitJob(j.id)));
-      const top = done
-        .map((j, i) => ({ label: d.labels[i].id, p: j.result?.score ?? 0 }))
-        .sort((a, b) => b.p - a.p);
-      const byLabel = Object.fromEntries(d.labels.map((l, i) => [l.id, prompts[i]]));
-      this.probes = [
-        ...this.probes.filter((x) => x.dimension !== dim),
-        { dimension: dim, top, prompts: byLabel },
-      ];
-    } catch (e) {
-      this.message = `probe: ${(e as Error).message}`;
-    } finally {
-      this.probeBusy = false;
-    }
-  }
-
-  private async onProbeSelect(
-    e: CustomEvent<{ dimension: string; label: string; labels: string[]; prompts?: Record<string, string> }>,
-  ): Promise<void> {
-    const { dimension, label, prompts } = e.detail;
-    if (!prompts) return;
-    const labels = Object.values(prompts);
-    const target: Target = { kind: 'label', label: prompts[label], labels };
-    const slotKey = this.key(this.state.method, target);
+  /** Shows the heatmap of a zero-shot answer: a job of the current method on the answer's label target. */
+  private async onProbeSelect(e: CustomEvent<ProbeSelectDetail>): Promise<void> {
+    const { dimension, label, target, probability } = e.detail;
     this.probeMap = {
       key: `${dimension}/${label}`,
-      slotKey,
-      caption: `${this.state.method} · ${dimension}: ${label} (within ${labels.length} labels)`,
+      target,
+      caption: `${dimension}: ${label} (${(100 * probability).toFixed(1)}%, within ${target.labels.length} labels)`,
     };
+    if (this.state.answer !== label) this.patch({ answer: label });
     await this.run(this.state.method, target);
+  }
+
+  /** Answers arrived: keep them for the report, and show the answer named in the URL once. */
+  private onProbeAnswers(e: CustomEvent<{ answers: ProbeAnswerUi[]; selection: string }>): void {
+    this.probes = e.detail.answers;
+    const s = this.state;
+    if (this.probeMap || !s.answer || e.detail.selection !== s.probe) return;
+    const d = this.probes.find((x) => `${x.suite}/${x.dimension}` === s.probe);
+    const t = d?.top.find((x) => x.label === s.answer);
+    if (!d || !t?.prompt || !d.labels) return;
+    void this.onProbeSelect(
+      new CustomEvent('ap-probe-select', {
+        detail: {
+          dimension: d.dimension,
+          suite: d.suite,
+          label: t.label,
+          probability: t.p,
+          target: { kind: 'label', label: t.prompt, labels: d.labels },
+        },
+      }),
+    );
   }
 
   private slotFor(method: string, prompt: number): Slot | undefined {
@@ -380,7 +355,8 @@ export class ApPaintingView extends LitElement {
     const v = input.value.trim();
     if (!v || this.state.prompts.includes(v)) return;
     input.value = '';
-    this.patch({ prompts: [...this.state.prompts, v], prompt: this.state.prompts.length });
+    this.probeMap = undefined;
+    this.patch({ prompts: [...this.state.prompts, v], prompt: this.state.prompts.length, answer: '' });
   }
 
   private async exportReport(): Promise<void> {
@@ -402,7 +378,8 @@ export class ApPaintingView extends LitElement {
 
   private renderFigure(slot: Slot | undefined, caption: string, settings: OverlaySettings) {
     const p = this.painting as Painting;
-    return html`<figure>
+    // a single large map is kept within the window's height (the controls above it stay in view)
+    return html`<figure style=${`max-width: max(280px, calc((100vh - 130px) * ${(p.width / p.height).toFixed(4)}))`}>
       <ap-heatmap .src=${this.api.imageUrl(p.id)} .width=${p.width} .height=${p.height} .map=${slot?.map} ?signed=${!!slot?.job?.result?.signed}
         .opacity=${settings.opacity} .threshold=${settings.threshold} ?contours=${settings.contours} ?overlay=${settings.overlay} .scheme=${settings.scheme}
         .regions=${this.regions} .selected=${this.selectedRegion} .drawMode=${this.drawMode} label=${`${p.name}: ${caption}`}
@@ -424,9 +401,11 @@ export class ApPaintingView extends LitElement {
       scheme: s.scheme,
     };
     const prompt = s.prompts[s.prompt];
-    const main = this.probeMap ? this.slots.get(this.probeMap.slotKey) : this.slotFor(s.method, s.prompt);
+    const main = this.probeMap
+      ? this.slots.get(this.key(s.method, this.probeMap.target))
+      : this.slotFor(s.method, s.prompt);
     const mainCaption = this.probeMap
-      ? this.probeMap.caption
+      ? `${s.method} · ${this.probeMap.caption}`
       : prompt
         ? `${s.method} · “${prompt}”`
         : 'Add a prompt to explain';
@@ -466,14 +445,13 @@ export class ApPaintingView extends LitElement {
                 i,
               ) => html`<span class="chip"><button type="button" aria-pressed=${i === s.prompt && !this.probeMap} @click=${() => {
                 this.probeMap = undefined;
-                this.patch({ prompt: i });
+                this.patch({ prompt: i, answer: '' });
               }}>${t}</button>
                 <button type="button" aria-label=${`remove prompt ${t}`} @click=${() => this.patch({ prompts: s.prompts.filter((_, k) => k !== i), prompt: 0, compare: '' })}>×</button></span>`,
             )}
           </form>
           <div class="row">
             <label>Method <select name="method" @change=${(e: Event) => {
-              this.probeMap = undefined;
               this.patch({ method: (e.target as HTMLSelectElement).value });
             }}>
               ${s.methods.map((m) => html`<option ?selected=${m === s.method}>${m}</option>`)}</select></label>
@@ -510,12 +488,9 @@ export class ApPaintingView extends LitElement {
         </div>
         <div>
           <h3>What CLIP answers</h3>
-          <div class="row">
-            <label>Dimension <select name="probe-dimension" @change=${(e: Event) => (this.probeDim = (e.target as HTMLSelectElement).value)}>
-              ${DIMENSIONS.map((d) => html`<option ?selected=${d === this.probeDim}>${d}</option>`)}</select></label>
-            <button type="button" name="ask" ?disabled=${this.probeBusy} @click=${() => this.askProbe(this.probeDim)}>Ask CLIP</button>
-          </div>
-          <ap-probe-panel .answers=${this.probes} ?busy=${this.probeBusy} .selected=${this.probeMap?.key ?? ''} @ap-probe-select=${this.onProbeSelect}></ap-probe-panel>
+          <ap-probe-panel .api=${this.api} painting=${p.id} selection=${s.probe} .selected=${this.probeMap?.key ?? ''}
+            @ap-probe-select=${this.onProbeSelect} @ap-probe-answers=${this.onProbeAnswers}
+            @ap-probe-dimension=${(e: CustomEvent<{ selection: string }>) => this.patch({ probe: e.detail.selection, answer: '' })}></ap-probe-panel>
           <h3>Exports</h3>
           <div class="row">
             ${
@@ -546,7 +521,7 @@ export class ApPaintingView extends LitElement {
               .selected=${this.probeMap ? undefined : { method: s.method, prompt: s.prompt }} .scheme=${s.scheme} .opacity=${s.opacity}
               @ap-cell-select=${(e: CustomEvent<{ method: string; prompt: number }>) => {
                 this.probeMap = undefined;
-                this.patch({ method: e.detail.method, prompt: e.detail.prompt });
+                this.patch({ method: e.detail.method, prompt: e.detail.prompt, answer: '' });
               }}></ap-small-multiples>`
             : html`<p class="msg">Add a prompt above to compute maps.</p>`
         }

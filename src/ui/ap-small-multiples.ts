@@ -50,7 +50,7 @@ export class ApSmallMultiples extends LitElement {
     .head { font-size: 13px; font-weight: 600; overflow-wrap: anywhere; }
     button { padding: 0; border: 2px solid transparent; background: #eee; position: relative; cursor: pointer; display: block; width: 100%; }
     button[aria-pressed='true'] { border-color: #0b5cad; }
-    button:focus-visible { outline: 3px solid #ffbf47; outline-offset: 1px; }
+    button:focus-visible { outline: 3px solid #b35c00; outline-offset: 1px; }
     .tag { position: absolute; left: 0; bottom: 0; background: rgba(0, 0, 0, .75); color: #fff; font-size: 12px; padding: 1px 5px; line-height: 1.4; }
     progress { position: absolute; left: 6%; right: 6%; width: 88%; top: 45%; }
   `;

@@ -1,6 +1,7 @@
 /**
  * A small typed client of the artprobe server API (`/api/...`): paintings (list, upload, import by URL),
- * explanation jobs (create, poll, maps), W3C annotations, region metrics, catalogs, health.
+ * explanation jobs (create, poll, maps), zero-shot probes and suites, embedding tables and maps, W3C
+ * annotations, region metrics, catalogs, health.
  * Errors are thrown as `ApiError` with the server's message.
  *
  * @example
@@ -43,6 +44,59 @@ export interface Job {
   error?: string | null;
   result?: { score: number; signed: boolean; paintingSize: number[]; grid: number[] } | null;
   cached?: boolean;
+}
+
+/** One dimension's zero-shot answer (`POST /api/paintings/:id/probe`, `images[0].answers[dimension]`). */
+export interface ZeroShotAnswer {
+  ranked: { label: string; probability: number; logit: number; prompt: string }[];
+  probabilities: number[];
+  /** The target that explains the top label; another label: `{ ...explain, label: ranked[i].prompt }`. */
+  explain: { kind: 'label'; label: string; labels: string[] };
+}
+
+export interface ProbeResult {
+  paintingId: string;
+  cached: boolean;
+  model: string;
+  dimensions: { name: string; suite: string; description?: string }[];
+  images: { image: string; answers: Record<string, ZeroShotAnswer> }[];
+}
+
+export interface SuiteSummary {
+  name: string;
+  description?: string;
+  origin: 'default' | 'workspace';
+  dimensions: string[];
+}
+
+export interface EmbeddingTable {
+  id: string;
+  name: string;
+  format: string;
+  column: string;
+  rows: number;
+  dims: number;
+  columns: string[];
+}
+
+export type MetaValue = string | number | null;
+
+export interface EmbeddingMap {
+  source: 'collection' | 'tables';
+  method: 'pca' | 'umap';
+  model?: string;
+  computed?: number;
+  explainedVarianceRatio?: number[];
+  sets: { name: string; count: number }[];
+  fields: { name: string; kind: 'number' | 'text' }[];
+  points: {
+    x: number;
+    y: number;
+    set: string;
+    id?: string;
+    title: string;
+    meta: Record<string, MetaValue>;
+  }[];
 }
 
 export interface MetricRow {
@@ -178,6 +232,38 @@ export class Api {
     }[];
   }> {
     return this.request(`/api/suites/${name}`);
+  }
+  /** Default and workspace probe suites with their dimension names. */
+  suites(): Promise<SuiteSummary[]> {
+    return this.request('/api/suites');
+  }
+  /** Zero-shot answers of a painting for some suites / dimensions (cached by the server). */
+  probe(
+    paintingId: string,
+    req: { suites?: string[]; dimensions?: string[]; topK?: number },
+  ): Promise<ProbeResult> {
+    return this.json(`/api/paintings/${paintingId}/probe`, 'POST', req);
+  }
+  embeddingTables(): Promise<EmbeddingTable[]> {
+    return this.request('/api/embedding-tables');
+  }
+  /** Imports an embeddings table (.parquet, .npy, .csv); `column` names the embedding column. */
+  uploadEmbeddingTable(file: Blob, opts: { name?: string; column?: string } = {}): Promise<EmbeddingTable> {
+    const form = new FormData();
+    if (opts.name) form.append('name', opts.name);
+    if (opts.column) form.append('column', opts.column);
+    form.append('file', file, (file as File).name ?? 'embeddings');
+    return this.request('/api/embedding-tables', { method: 'POST', body: form });
+  }
+  /** A 2-D map of the collection or of imported tables. */
+  embeddingMap(req: {
+    source: 'collection' | 'tables';
+    tables?: string[];
+    method?: 'pca' | 'umap';
+    title?: string;
+    fields?: string[];
+  }): Promise<EmbeddingMap> {
+    return this.json('/api/embedding-maps', 'POST', req);
   }
   exportUrl(paintingId: string): string {
     return `${this.base}/api/paintings/${paintingId}/export`;

@@ -1,7 +1,9 @@
 /**
  * The view state lives in the URL hash, so any view can be shared or bookmarked:
  * `#/gallery?q=wave&style=Ukiyo-e`, `#/painting/<id>?prompts=a%20wave|a%20boat&method=chefer-all&prompt=0&opacity=0.6`,
- * `#/map?color=style`. Unknown or malformed values fall back to defaults (never an error).
+ * `#/painting/<id>?probe=style/style&answer=Baroque` (a zero-shot answer's heatmap),
+ * `#/map?source=collection&color=style` or `#/map?source=tables:<id>,<id>&method=umap&color=set`.
+ * Unknown or malformed values fall back to defaults (never an error).
  *
  * @example
  * const s = parseState(location.hash);
@@ -33,7 +35,12 @@ export interface ViewState {
   overlay: boolean;
   scheme: Scheme;
   view: 'crop' | 'pad' | 'tiles';
-  /** Embedding map colour field. */
+  /** Zero-shot probe shown: "suite/dimension", and the answer (label) whose heatmap is shown. */
+  probe: string;
+  answer: string;
+  /** Embedding map source: `collection` or `tables:<id>,<id>`; method; colour field. */
+  source: string;
+  mapMethod: 'pca' | 'umap';
   color: string;
 }
 
@@ -52,6 +59,10 @@ export const DEFAULT_STATE: ViewState = {
   overlay: true,
   scheme: 'inferno',
   view: 'pad',
+  probe: '',
+  answer: '',
+  source: 'collection',
+  mapMethod: 'pca',
   color: 'style',
 };
 
@@ -85,7 +96,7 @@ export function parseState(hash: string): ViewState {
       .map((x) => x.trim())
       .filter(Boolean);
   if (p.get('methods')) s.methods = (p.get('methods') as string).split(',').filter(Boolean);
-  s.method = p.get('method') ?? s.methods[0] ?? DEFAULT_STATE.method;
+  s.method = (s.route === 'painting' ? p.get('method') : null) ?? s.methods[0] ?? DEFAULT_STATE.method;
   const pi = Number(p.get('prompt') ?? 0);
   s.prompt = Number.isInteger(pi) && pi >= 0 && pi < Math.max(1, s.prompts.length) ? pi : 0;
   const cmp = p.get('compare') ?? '';
@@ -97,6 +108,14 @@ export function parseState(hash: string): ViewState {
   s.scheme = p.get('scheme') === 'viridis' ? 'viridis' : 'inferno';
   const view = p.get('view');
   if (view === 'crop' || view === 'pad' || view === 'tiles') s.view = view;
+  const probe = p.get('probe') ?? '';
+  if (/^[A-Za-z0-9][A-Za-z0-9_-]*\/[A-Za-z0-9][A-Za-z0-9_-]*$/.test(probe)) {
+    s.probe = probe;
+    s.answer = p.get('answer') ?? '';
+  }
+  const source = p.get('source') ?? '';
+  if (/^tables:[0-9a-f-]{36}(,[0-9a-f-]{36})*$/.test(source)) s.source = source;
+  if (p.get('method') === 'umap' && s.route === 'map') s.mapMethod = 'umap';
   s.color = p.get('color') ?? DEFAULT_STATE.color;
   return s;
 }
@@ -125,7 +144,13 @@ export function formatState(s: ViewState): string {
     if (!s.overlay) p.set('overlay', '0');
     if (s.scheme !== 'inferno') p.set('scheme', s.scheme);
     if (s.view !== DEFAULT_STATE.view) p.set('view', s.view);
-  } else if (s.color !== DEFAULT_STATE.color) p.set('color', s.color);
+    if (s.probe) p.set('probe', s.probe);
+    if (s.probe && s.answer) p.set('answer', s.answer);
+  } else {
+    if (s.source !== DEFAULT_STATE.source) p.set('source', s.source);
+    if (s.mapMethod !== DEFAULT_STATE.mapMethod) p.set('method', s.mapMethod);
+    if (s.color !== DEFAULT_STATE.color) p.set('color', s.color);
+  }
   const q = p.toString().replace(/\+/g, '%20');
   return `#${path}${q ? `?${q}` : ''}`;
 }

@@ -25,6 +25,55 @@ let server: Awaited<ReturnType<typeof serveDir>>;
 /** A 64×48 test "painting" (PNG made in the page is avoided: a data URI of a 1-colour SVG is enough). */
 const PAINTING = `data:image/svg+xml;base64,${Buffer.from("<svg xmlns='http://www.w3.org/2000/svg' width='64' height='48'><rect width='64' height='48' fill='#7a8'/></svg>").toString('base64')}`;
 
+const PID = 'c'.repeat(64);
+const TABLE_ID = '11111111-2222-4333-8444-555555555555';
+const probeRequests: unknown[] = [];
+const mapRequests: unknown[] = [];
+const COLOURS = ['red', 'green', 'blue'];
+/** A probe answer as the server sends it (`images[0].answers[dimension]`). */
+const PROBE_RESULT = {
+  paintingId: PID,
+  cached: false,
+  model: 'toy',
+  dimensions: [{ name: 'colour', suite: 'shapes' }],
+  images: [
+    {
+      image: PID,
+      answers: {
+        colour: {
+          ranked: [
+            { label: 'red', probability: 0.6, logit: 3, prompt: 'a red shape' },
+            { label: 'blue', probability: 0.3, logit: 2, prompt: 'a blue shape' },
+            { label: 'green', probability: 0.1, logit: 1, prompt: 'a green shape' },
+          ],
+          probabilities: [0.6, 0.1, 0.3],
+          explain: { kind: 'label', label: 'a red shape', labels: COLOURS.map((c) => `a ${c} shape`) },
+        },
+      },
+    },
+  ],
+};
+/** 1,906 points in 12 styles (9 coloured + other) with a numeric field and one painting. */
+const STYLES = 'abcdefghijkl'.split('').map((c) => `style ${c}`);
+const MAP_RESULT = {
+  source: 'tables',
+  method: 'pca',
+  explainedVarianceRatio: [0.2, 0.1],
+  sets: [{ name: 'ngd', count: 1906 }],
+  fields: [
+    { name: 'style', kind: 'text' },
+    { name: 'score', kind: 'number' },
+  ],
+  points: Array.from({ length: 1906 }, (_, i) => ({
+    x: Math.cos(i * 0.7) * (1 + (i % 13)),
+    y: Math.sin(i * 0.7) * (1 + (i % 7)),
+    set: 'ngd',
+    id: i === 0 ? PID : undefined,
+    title: `item ${i}`,
+    meta: { set: 'ngd', style: STYLES[i % 12 < 9 ? i % 12 : 9 + (i % 3)], score: i / 1905 },
+  })),
+};
+
 async function page(html: string) {
   const p = await openPage(browser, { width: 1100, height: 800 });
   await p.goto(`${server.url}/index.html`);
@@ -53,6 +102,24 @@ it('state: URL hash round trip and defaults', () => {
   expect(bad.prompt).toBe(0);
   expect(bad.compare).toBe('');
   expect(formatState(parseState('#/map?color=origin'))).toBe('#/map?color=origin');
+  // a zero-shot answer's heatmap and an embedding map of imported tables are shareable too
+  const probe = parseState(`#/painting/${'a'.repeat(64)}?probe=shapes/caption&answer=a%20red%20circle`);
+  expect([probe.probe, probe.answer]).toEqual(['shapes/caption', 'a red circle']);
+  expect(parseState(formatState(probe))).toEqual(probe);
+  expect(parseState(`#/painting/${'a'.repeat(64)}?probe=../x&answer=y`)).toMatchObject({
+    probe: '',
+    answer: '',
+  });
+  const ids = ['11111111-2222-4333-8444-555555555555', '21111111-2222-4333-8444-555555555555'];
+  const map = parseState(`#/map?source=tables:${ids.join(',')}&method=umap&color=set`);
+  expect(map).toMatchObject({
+    source: `tables:${ids.join(',')}`,
+    mapMethod: 'umap',
+    color: 'set',
+    method: 'chefer-all',
+  });
+  expect(parseState(formatState(map))).toEqual(map);
+  expect(parseState('#/map?source=/etc/passwd').source).toBe('collection');
 });
 
 describeBrowser('Lit elements', () => {
@@ -74,6 +141,10 @@ describeBrowser('Lit elements', () => {
         'ap-app',
       ]
         .map((n) => `import ${JSON.stringify(join(ui, `${n}.ts`))};`)
+        .concat(
+          `import { Api } from ${JSON.stringify(join(ui, 'api.ts'))};`,
+          'Object.assign(window, { Api });',
+        )
         .join('\n'),
     );
     await bundleForTest(entry, join(dir, 'harness.js'));
@@ -84,6 +155,35 @@ describeBrowser('Lit elements', () => {
     server = await serveDir(dir, {
       'GET /api/paintings': () => [],
       'GET /api/health': () => ({ model: { id: 'toy', state: 'ready' } }),
+      'GET /api/suites': () => [
+        { name: 'style', origin: 'default', dimensions: ['style'] },
+        { name: 'shapes', origin: 'workspace', dimensions: ['colour', 'caption'] },
+      ],
+      [`POST /api/paintings/${PID}/probe`]: (body) => {
+        probeRequests.push(JSON.parse(body));
+        return PROBE_RESULT;
+      },
+      'GET /api/embedding-tables': () => [
+        {
+          id: TABLE_ID,
+          name: 'ngd',
+          format: 'parquet',
+          column: 'emb',
+          rows: 1906,
+          dims: 8,
+          columns: ['style'],
+        },
+      ],
+      // the painting's thumbnail in the map's hover card (a 1×1 PNG)
+      [`GET /api/paintings/${PID}/image`]: () =>
+        Buffer.from(
+          'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+          'base64',
+        ),
+      'POST /api/embedding-maps': (body) => {
+        mapRequests.push(JSON.parse(body));
+        return MAP_RESULT;
+      },
     });
     browser = await launchBrowser();
   });
@@ -277,43 +377,67 @@ describeBrowser('Lit elements', () => {
     await saveScreenshot(p, 'component-small-multiples');
   });
 
-  it('<ap-probe-panel> shows answers as bars and emits the clicked label with its label set', async () => {
-    const p = await page('<ap-probe-panel style="width:400px"></ap-probe-panel>');
-    await p.evaluate(() => {
+  it('<ap-probe-panel> asks the probe route for a suite dimension, shows the ranked answers and emits the answer target', async () => {
+    probeRequests.length = 0;
+    const p = await page('<ap-probe-panel style="width:420px"></ap-probe-panel>');
+    await p.evaluate((pid) => {
       const el = document.querySelector('ap-probe-panel') as HTMLElement & Record<string, unknown>;
-      el.answers = [
-        {
-          dimension: 'style',
-          top: [
-            { label: 'Ukiyo-e', p: 0.6 },
-            { label: 'Baroque', p: 0.3 },
-            { label: 'Cubism', p: 0.1 },
-          ],
-          prompts: {
-            'Ukiyo-e': 'a Ukiyo-e painting.',
-            Baroque: 'a Baroque painting.',
-            Cubism: 'a Cubism painting.',
-          },
-        },
-      ];
-      el.addEventListener(
-        'ap-probe-select',
-        (e) => ((window as unknown as Record<string, unknown>).sel = (e as CustomEvent).detail),
-      );
+      const W = window as unknown as Record<string, unknown> & { Api: new (b: string) => unknown };
+      Object.assign(el, { api: new W.Api(''), painting: pid });
+      el.addEventListener('ap-probe-select', (e) => (W.sel = (e as CustomEvent).detail));
+      el.addEventListener('ap-probe-dimension', (e) => (W.dim = (e as CustomEvent).detail));
+    }, PID);
+    // the dimensions of every suite, grouped by suite
+    await expect.poll(() => p.locator('ap-probe-panel option').count()).toBe(3);
+    expect(
+      await p.locator('ap-probe-panel optgroup').evaluateAll((g) => g.map((x) => x.getAttribute('label'))),
+    ).toEqual(['style', 'shapes']);
+    await p.locator('ap-probe-panel select[name=probe-dimension]').selectOption('shapes/colour');
+    await p.locator('ap-probe-panel button[name=ask]').click();
+    await expect
+      .poll(() => p.locator('ap-probe-panel .p').allTextContents())
+      .toEqual(['60.0%', '30.0%', '10.0%']);
+    expect(probeRequests).toEqual([{ suites: ['shapes'], dimensions: ['colour'], topK: 5 }]);
+    expect(await p.evaluate(() => (window as unknown as Record<string, unknown>).dim)).toEqual({
+      selection: 'shapes/colour',
     });
-    expect(await p.locator('ap-probe-panel .p').allTextContents()).toEqual(['60.0%', '30.0%', '10.0%']);
     expect(
       await p
         .locator('ap-probe-panel .fill')
         .first()
         .evaluate((e: HTMLElement) => Number.parseFloat(e.style.width)),
     ).toBe(60);
-    await p.locator('ap-probe-panel button[data-label=Baroque]').click();
-    expect(await p.evaluate(() => (window as unknown as Record<string, unknown>).sel)).toMatchObject({
-      dimension: 'style',
-      label: 'Baroque',
-      labels: ['Ukiyo-e', 'Baroque', 'Cubism'],
+    // a lower-ranked answer is explained by its own prompt within the same label set
+    await p.locator('ap-probe-panel button[data-label=blue]').click();
+    expect(await p.evaluate(() => (window as unknown as Record<string, unknown>).sel)).toEqual({
+      dimension: 'colour',
+      suite: 'shapes',
+      label: 'blue',
+      probability: 0.3,
+      target: {
+        kind: 'label',
+        label: 'a blue shape',
+        labels: ['a red shape', 'a green shape', 'a blue shape'],
+      },
     });
+    // keyboard: the answer buttons are reachable with Tab and pressed with Enter
+    await p.locator('ap-probe-panel button[data-label=red]').focus();
+    await p.keyboard.press('Enter');
+    expect(await p.evaluate(() => (window as unknown as Record<string, { label: string }>).sel.label)).toBe(
+      'red',
+    );
+    await saveScreenshot(p, 'component-probe-panel');
+    // a selection given from outside (the URL) is asked for at once, for a new painting
+    await p.evaluate(() =>
+      Object.assign(document.querySelector('ap-probe-panel') as object, {
+        painting: 'd'.repeat(64),
+        selection: 'shapes/colour',
+      }),
+    );
+    await expect
+      .poll(() => p.locator('ap-probe-panel .error').textContent())
+      .toMatch(/Cannot ask CLIP about colour: .*404/);
+    expect(p.errors.filter((e) => !e.includes('404'))).toEqual([]);
   });
 
   it('<ap-metrics-panel> lists rows and marks the best method per region', async () => {
@@ -416,33 +540,64 @@ describeBrowser('Lit elements', () => {
     await saveScreenshot(p, 'component-gallery');
   });
 
-  it('<ap-embedding-map> colours points by a field, shows a hover card and opens on click', async () => {
-    const p = await page('<ap-embedding-map style="width:900px"></ap-embedding-map>');
-    await p.evaluate(() => {
+  it('<ap-embedding-map> draws 1,906 points from the map route, coloured by text and numeric fields, with hover card and click-through', async () => {
+    mapRequests.length = 0;
+    const p = await page('<ap-embedding-map style="width:1000px"></ap-embedding-map>');
+    const t0 = Date.now();
+    await p.evaluate((id) => {
       const el = document.querySelector('ap-embedding-map') as HTMLElement & Record<string, unknown>;
-      el.points = Array.from({ length: 30 }, (_, i) => ({
-        x: Math.cos(i),
-        y: Math.sin(i) * (i % 2 ? 1 : 2),
-        id: i === 0 ? 'p0' : undefined,
-        title: `item ${i}`,
-        meta: { origin: i % 2 ? 'AI' : 'human' },
-      }));
-      el.color = 'origin';
-      el.addEventListener(
-        'ap-open',
-        (e) => ((window as unknown as Record<string, unknown>).open = (e as CustomEvent).detail),
-      );
+      const W = window as unknown as Record<string, unknown> & { Api: new (b: string) => unknown };
+      Object.assign(el, { api: new W.Api(''), source: `tables:${id}` });
+      el.addEventListener('ap-open', (e) => (W.open = (e as CustomEvent).detail));
+      el.addEventListener('ap-map-state', (e) => (W.mapState = (e as CustomEvent).detail));
+    }, TABLE_ID);
+    await expect.poll(() => p.locator('ap-embedding-map circle').count()).toBe(1906);
+    console.log(`embedding map: 1906 circles drawn in ${Date.now() - t0} ms`);
+    expect(mapRequests).toEqual([{ source: 'tables', tables: [TABLE_ID], method: 'pca' }]);
+    expect(await p.locator('ap-embedding-map select[name=source]').inputValue()).toBe(`tables:${TABLE_ID}`);
+    expect(await p.locator('ap-embedding-map .status').textContent()).toContain('1906 points');
+    // style: 9 colours + "other" (3 rare values), every circle inside the plot
+    const fills = await p
+      .locator('ap-embedding-map circle')
+      .evaluateAll((cs) => cs.map((c) => c.getAttribute('fill')));
+    expect(new Set(fills).size).toBe(10);
+    expect(await p.locator('ap-embedding-map .legend li').count()).toBe(10);
+    expect(await p.locator('ap-embedding-map .legend li').last().textContent()).toMatch(/other \(3 values\)/);
+    const inside = await p.locator('ap-embedding-map svg').evaluate((svg) => {
+      const b = svg.getBoundingClientRect();
+      return [...svg.querySelectorAll('circle')].every((c) => {
+        const r = c.getBoundingClientRect();
+        return (
+          r.left >= b.left - 1 && r.right <= b.right + 1 && r.top >= b.top - 1 && r.bottom <= b.bottom + 1
+        );
+      });
     });
-    expect(await p.locator('ap-embedding-map circle').count()).toBe(30);
-    const fills = new Set(
-      await p.locator('ap-embedding-map circle').evaluateAll((cs) => cs.map((c) => c.getAttribute('fill'))),
-    );
-    expect(fills.size).toBe(2);
-    await p.locator('ap-embedding-map circle[data-id=p0]').hover();
-    expect(await p.locator('ap-embedding-map .card').textContent()).toContain('item 0');
-    await p.locator('ap-embedding-map circle[data-id=p0]').click();
-    expect(await p.evaluate(() => (window as unknown as Record<string, unknown>).open)).toEqual({ id: 'p0' });
-    await saveScreenshot(p, 'component-embedding-map');
+    expect(inside).toBe(true);
+    await saveScreenshot(p, 'component-embedding-map-style', { fullPage: true });
+    // a numeric field: sequential viridis, the largest value is viridis(1)
+    await p.locator('ap-embedding-map select[name=color]').selectOption('score');
+    expect(await p.evaluate(() => (window as unknown as Record<string, unknown>).mapState)).toEqual({
+      color: 'score',
+    });
+    expect(await p.locator('ap-embedding-map circle').last().getAttribute('fill')).toBe('#fde725'); // viridis(1)
+    expect(await p.locator('ap-embedding-map circle').first().getAttribute('fill')).toBe('#440154'); // viridis(0)
+    expect(await p.locator('ap-embedding-map .ramp').count()).toBe(1);
+    await saveScreenshot(p, 'component-embedding-map-score', { fullPage: true });
+    // hover shows the title and metadata; only the painting is a link, reachable by keyboard
+    await p.locator('ap-embedding-map circle[data-i="5"]').hover({ force: true });
+    expect(await p.locator('ap-embedding-map .card').textContent()).toMatch(/item 5[\s\S]*style/);
+    expect(await p.locator('ap-embedding-map circle[tabindex="0"]').count()).toBe(1);
+    await p.locator(`ap-embedding-map circle[data-id="${PID}"]`).focus();
+    await expect
+      .poll(() =>
+        p
+          .locator('ap-embedding-map .card img')
+          .evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth),
+      )
+      .toBe(1);
+    await p.keyboard.press('Enter');
+    expect(await p.evaluate(() => (window as unknown as Record<string, unknown>).open)).toEqual({ id: PID });
+    expect(p.errors).toEqual([]);
   });
 
   it('<ap-app> renders the gallery route from the URL and <ap-painting-view> asks for its painting', async () => {

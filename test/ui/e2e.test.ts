@@ -1,7 +1,10 @@
 /**
  * End-to-end: the real server (toy model, temp workspace) serving the built UI, driven in headless Chromium:
  * open the gallery, upload a painting, explain it for two prompts, check the heatmap pixels differ between the
- * prompts, draw a region, read its metrics, export the static report and open it from disk.
+ * prompts, draw a region, read its metrics, export the static report and open it from disk; ask CLIP's
+ * zero-shot probe about a custom suite (the toy captions) and show the top answer's heatmap; add paintings by
+ * drag-and-drop and by URL (a local HTTP server); map the collection and an imported embeddings table; check
+ * the layout at 1024×768 and 1366×768, the keyboard tab order and the visible focus styles.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.ts';
 import { hasShared, sharedPath } from '../helpers/shared-data.ts';
+import { startStaticServer } from '../server/helpers.ts';
 import { describeBrowser, launchBrowser, openPage, saveScreenshot } from './browser.ts';
 import { bundleUi } from './ui-bundle.ts';
 
@@ -32,7 +36,29 @@ async function canvasPixels(selector: string): Promise<Uint8Array> {
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 
-const run = hasShared(['toy', 'A', 'model'], ['toy', 'A', 'eval', 'images', 'img_000.png'])
+/** The toy captions as a workspace suite (one dimension: which caption CLIP picks). */
+const COLOURS = ['red', 'green', 'blue'];
+const SHAPES = ['circle', 'square', 'triangle'];
+const SHAPES_SUITE = {
+  name: 'shapes',
+  description: 'the toy model captions',
+  dimensions: {
+    caption: { templates: ['{}'], labels: COLOURS.flatMap((c) => SHAPES.map((s) => `a ${c} ${s}`)) },
+  },
+};
+
+/** Share of pixels of a canvas with some opacity (how much heatmap is drawn). */
+function paintedShare(px: Uint8Array): number {
+  let n = 0;
+  for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++;
+  return n / (px.length / 4);
+}
+
+const run = hasShared(
+  ['toy', 'A', 'model'],
+  ['toy', 'A', 'eval', 'images', 'img_000.png'],
+  ['data', 'clip-art-embeddings', 'ai_pastiche.parquet'],
+)
   ? describeBrowser
   : (name: string, fn: () => void) => {
       console.warn(`\n!!! SKIPPED "${name}": shared toy model missing at ${sharedPath('toy')}\n`);
@@ -134,5 +160,262 @@ run('UI end to end (real server, toy model)', () => {
     await saveScreenshot(offline, 'e2e-4-report', { fullPage: true });
     expect(offline.errors).toEqual([]);
     expect(page.errors).toEqual([]);
+  });
+
+  it("asks CLIP about a custom suite's dimension and shows the top answer's heatmap", async () => {
+    const put = await fetch(`${url}/api/suites/shapes`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(SHAPES_SUITE),
+    });
+    expect(put.status).toBe(200);
+    await page.reload();
+    await page.locator('ap-probe-panel option[value="shapes/caption"]').waitFor({ state: 'attached' });
+    await page.locator('ap-probe-panel select[name=probe-dimension]').selectOption('shapes/caption');
+    await page.locator('ap-probe-panel button[name=ask]').click();
+    await page.locator('ap-probe-panel button.answer').first().waitFor();
+    // the panel shows what the probe route answers (the same cached result)
+    const pid = (page.url().match(/painting\/([0-9a-f]{64})/) as RegExpMatchArray)[1];
+    const res = await app.inject({
+      method: 'POST',
+      url: `/api/paintings/${pid}/probe`,
+      payload: { suites: ['shapes'], dimensions: ['caption'], topK: 5 },
+    });
+    const answer = res.json().images[0].answers.caption;
+    expect(res.json().cached).toBe(true);
+    const labels = await page
+      .locator('ap-probe-panel button.answer')
+      .evaluateAll((bs) => bs.map((b) => b.getAttribute('data-label')));
+    expect(labels).toEqual(answer.ranked.map((r: { label: string }) => r.label));
+    expect(await page.locator('ap-probe-panel .p').first().textContent()).toBe(
+      `${(100 * answer.ranked[0].probability).toFixed(1)}%`,
+    );
+    // clicking the top answer explains it (its explain target, with the selected method) in the large view
+    const top = answer.ranked[0].label as string;
+    await page.locator('ap-probe-panel button.answer').first().click();
+    await expect
+      .poll(() => page.locator('ap-painting-view figure figcaption').first().textContent(), {
+        timeout: 60_000,
+      })
+      .toMatch(new RegExp(`chefer-all · caption: ${top} .*score -?\\d`));
+    expect(
+      await page.locator('ap-probe-panel button.answer[aria-pressed=true]').getAttribute('data-label'),
+    ).toBe(top);
+    const jobs = (await app.inject(`/api/jobs?paintingId=${pid}`)).json() as {
+      method: string;
+      target: unknown;
+    }[];
+    expect(
+      jobs.some(
+        (j) => j.method === 'chefer-all' && JSON.stringify(j.target) === JSON.stringify(answer.explain),
+      ),
+    ).toBe(true);
+    await page.waitForTimeout(200);
+    const shown = await canvasPixels('ap-painting-view figure ap-heatmap canvas');
+    console.log(
+      `e2e: the answer's heatmap covers ${(100 * paintedShare(shown)).toFixed(1)}% of the painting`,
+    );
+    expect(paintedShare(shown)).toBeGreaterThan(0.05);
+    const state = decodeURIComponent(page.url());
+    expect(state).toContain('probe=shapes/caption');
+    expect(state).toContain(`answer=${top}`);
+    await saveScreenshot(page, 'e2e-5-probe', { fullPage: true });
+    // the link restores the answer's heatmap
+    const again = await openPage(browser, { width: 1280, height: 900 });
+    await again.goto(page.url());
+    await expect
+      .poll(() => again.locator('ap-painting-view figure figcaption').first().textContent(), {
+        timeout: 30_000,
+      })
+      .toMatch(new RegExp(`caption: ${top} .*score`));
+    expect(again.errors).toEqual([]);
+    await again.close();
+  });
+
+  it('adds paintings by drag-and-drop and by URL import from a local server', async () => {
+    const srv = await startStaticServer({
+      '/img_002.png': {
+        type: 'image/png',
+        body: readFileSync(sharedPath('toy', 'A', 'eval', 'images', 'img_002.png')),
+      },
+    });
+    try {
+      await page.goto(`${url}/#/gallery`);
+      await page.locator('ap-gallery a.card').first().waitFor();
+      const b64 = readFileSync(sharedPath('toy', 'A', 'eval', 'images', 'img_001.png')).toString('base64');
+      await page.locator('ap-gallery .drop').evaluate((el, data) => {
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+        el.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, b64);
+      await expect.poll(() => page.locator('ap-gallery a.card').count(), { timeout: 20_000 }).toBe(2);
+      await page.locator('ap-gallery input[name=url]').fill(`${srv.base}/img_002.png`);
+      await page.locator('ap-gallery button[type=submit]').click();
+      await expect.poll(() => page.locator('ap-gallery a.card').count(), { timeout: 20_000 }).toBe(3);
+      const names = (
+        (await app.inject('/api/paintings')).json() as { name: string; sourceUrl: string | null }[]
+      ).map((p) => [p.name, p.sourceUrl]);
+      expect(names).toEqual([
+        ['img_000.png', null],
+        ['dropped.png', null],
+        ['img_002.png', `${srv.base}/img_002.png`],
+      ]);
+      await saveScreenshot(page, 'e2e-6-gallery-3');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('maps the collection (hover thumbnail, click-through) and an imported embeddings table', async () => {
+    await page.locator('ap-app nav a[href="#/map"]').click();
+    await expect.poll(() => page.locator('ap-embedding-map circle').count(), { timeout: 30_000 }).toBe(3);
+    await page.locator('ap-embedding-map circle').nth(1).hover();
+    await expect
+      .poll(() =>
+        page
+          .locator('ap-embedding-map .card img')
+          .evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth),
+      )
+      .toBe(224);
+    expect(await page.locator('ap-embedding-map .card').textContent()).toContain('dropped.png');
+    await saveScreenshot(page, 'e2e-7-map-collection');
+    await page.locator('ap-embedding-map circle').nth(1).click();
+    await page.locator('ap-painting-view h2').waitFor();
+    expect(await page.locator('ap-painting-view h2').textContent()).toBe('dropped.png');
+    // import a table through the form; the map switches to it and the URL names it
+    await page.goBack();
+    await page
+      .locator('ap-embedding-map input[name=table]')
+      .setInputFiles(sharedPath('data', 'clip-art-embeddings', 'ai_pastiche.parquet'));
+    await page.locator('ap-embedding-map form button[type=submit]').click();
+    await expect.poll(() => page.locator('ap-embedding-map circle').count(), { timeout: 60_000 }).toBe(953);
+    expect(decodeURIComponent(page.url())).toMatch(/#\/map\?source=tables:[0-9a-f-]{36}/);
+    await page.locator('ap-embedding-map select[name=color]').selectOption('period');
+    expect(decodeURIComponent(page.url())).toContain('color=period');
+    expect(await page.locator('ap-embedding-map .legend li').count()).toBeGreaterThan(5);
+    await page.locator('ap-embedding-map circle').nth(10).hover({ force: true });
+    expect(await page.locator('ap-embedding-map .card').textContent()).toMatch(/\.webp[\s\S]*style/);
+    await saveScreenshot(page, 'e2e-8-map-table', { fullPage: true });
+    expect(page.errors).toEqual([]);
+  });
+
+  it('fits 1024×768 and 1366×768 without horizontal scrolling, controls on screen', async () => {
+    const pid = ((await app.inject('/api/paintings')).json() as { id: string }[])[0].id;
+    const views = {
+      gallery: '#/gallery',
+      painting: `#/painting/${pid}?prompts=a%20red%20circle&probe=shapes/caption`,
+      map: '#/map',
+    };
+    for (const [w, h] of [
+      [1024, 768],
+      [1366, 768],
+    ]) {
+      const p = await openPage(browser, { width: w, height: h });
+      for (const [name, hash] of Object.entries(views)) {
+        await p.goto(`${url}/${hash}`);
+        const ready = {
+          gallery: 'ap-gallery a.card',
+          painting: 'ap-probe-panel button.answer',
+          map: 'ap-embedding-map circle',
+        }[name] as string;
+        await p.locator(ready).first().waitFor({ timeout: 30_000 });
+        const layout = await p.evaluate(() => {
+          // every interactive element, through shadow roots
+          const all: Element[] = [];
+          const walk = (root: Document | ShadowRoot) => {
+            for (const el of root.querySelectorAll('*')) {
+              if (el.matches('button, select, input, a[href], textarea') && !el.matches('a.skip'))
+                all.push(el);
+              if (el.shadowRoot) walk(el.shadowRoot);
+            }
+          };
+          walk(document);
+          const off = all
+            .filter((el) => {
+              const r = el.getBoundingClientRect();
+              return r.width > 0 && (r.left < -1 || r.right > window.innerWidth + 1);
+            })
+            .map((el) => el.outerHTML.slice(0, 80));
+          return {
+            scroll: document.documentElement.scrollWidth,
+            inner: window.innerWidth,
+            controls: all.length,
+            off,
+          };
+        });
+        expect(layout.scroll, `${name} at ${w}px scrolls sideways`).toBeLessThanOrEqual(layout.inner);
+        expect(layout.off, `${name} at ${w}px`).toEqual([]);
+        expect(layout.controls).toBeGreaterThan(3);
+        await saveScreenshot(p, `e2e-layout-${name}-${w}`, { fullPage: true });
+      }
+      expect(p.errors).toEqual([]);
+      await p.close();
+    }
+  });
+
+  it('reaches every control of the painting view with Tab, each with a visible focus style', async () => {
+    const pid = ((await app.inject('/api/paintings')).json() as { id: string }[])[0].id;
+    const p = await openPage(browser, { width: 1280, height: 900 });
+    await p.goto(`${url}/#/painting/${pid}?prompts=a%20red%20circle&probe=shapes/caption`);
+    await p.locator('ap-probe-panel button.answer').first().waitFor({ timeout: 30_000 });
+    // cells are named by their state: wait until both maps are done
+    await expect
+      .poll(() => p.locator('ap-small-multiples button .tag').allTextContents(), { timeout: 30_000 })
+      .toEqual([expect.stringMatching(/^-?\d/), expect.stringMatching(/^-?\d/)]);
+    const expected = await p.evaluate(() => {
+      const all: string[] = [];
+      const walk = (root: Document | ShadowRoot) => {
+        for (const el of root.querySelectorAll('*')) {
+          if (
+            el.matches('button:not([disabled]), select, input, a[href]') &&
+            (el as HTMLElement).tabIndex >= 0 &&
+            el.getClientRects().length
+          )
+            all.push(
+              el.getAttribute('name') ||
+                el.getAttribute('aria-label') ||
+                el.textContent?.trim().slice(0, 30) ||
+                el.tagName,
+            );
+          if (el.shadowRoot) walk(el.shadowRoot);
+        }
+      };
+      walk(document);
+      return all;
+    });
+    const reached: string[] = [];
+    const noFocusStyle: string[] = [];
+    for (let i = 0; i < expected.length + 25 && reached.length < expected.length + 10; i++) {
+      await p.keyboard.press('Tab');
+      const f = await p.evaluate(() => {
+        let el = document.activeElement;
+        while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+        if (!el || el === document.body) return null;
+        const cs = getComputedStyle(el);
+        const visible =
+          (cs.outlineStyle !== 'none' && Number.parseFloat(cs.outlineWidth) >= 2) ||
+          (el.tagName === 'circle' || el.tagName === 'g' ? cs.strokeWidth !== '' : false) ||
+          cs.boxShadow !== 'none';
+        return {
+          id:
+            el.getAttribute('name') ||
+            el.getAttribute('aria-label') ||
+            el.textContent?.trim().slice(0, 30) ||
+            el.tagName,
+          visible,
+        };
+      });
+      if (!f) continue;
+      reached.push(f.id);
+      if (!f.visible) noFocusStyle.push(f.id);
+    }
+    const missing = expected.filter((e) => !reached.includes(e));
+    console.log(`e2e: ${expected.length} controls, ${new Set(reached).size} reached with Tab`);
+    expect(missing).toEqual([]);
+    expect(noFocusStyle).toEqual([]);
+    await saveScreenshot(p, 'e2e-9-focus');
+    await p.close();
   });
 });
