@@ -11,6 +11,7 @@
 import type { AttributionMethod, MethodId } from './types.ts';
 import {
   attentionGradients,
+  batchFor,
   checkInt,
   checkKnownParams,
   clsRow,
@@ -76,7 +77,7 @@ function makeChefer(id: MethodId, defaultStart: number, title: string): Attribut
       const start = params.startLayer < 0 ? L + params.startLayer : params.startLayer;
       if (start < 0 || start >= L)
         throw new Error(`${id}: startLayer ${params.startLayer} is outside 0..${L - 1}`);
-      return inBatches(targets, params.batch, (chunk) => {
+      return inBatches(targets, batchFor(input.model, params.batch), (chunk) => {
         const x = stackPixels(
           chunk.map(() => input.pixels),
           S,

@@ -8,6 +8,7 @@
 import type { PreparedTarget } from './target.ts';
 import type { AttributionInput, AttributionMap, AttributionMethod } from './types.ts';
 import {
+  batchFor,
   checkInt,
   checkKnownParams,
   DEFAULT_BATCH,
@@ -25,7 +26,7 @@ export interface GradientParams {
 /** Raw ∂s/∂x [3, S, S] for each target (used by gradient × input and by parity tests). */
 export function rawGradients(input: AttributionInput, targets: PreparedTarget[], batch: number) {
   const S = input.model.config.vision.imageSize;
-  return inBatches(targets, batch, (chunk) => {
+  return inBatches(targets, batchFor(input.model, batch), (chunk) => {
     const x = stackPixels(
       chunk.map(() => input.pixels),
       S,

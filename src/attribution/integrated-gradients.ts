@@ -12,6 +12,7 @@
 import { scoreImages } from './target.ts';
 import type { AttributionMethod } from './types.ts';
 import {
+  batchFor,
   checkChoice,
   checkInt,
   checkKnownParams,
@@ -73,7 +74,7 @@ export const integratedGradients: AttributionMethod<IntegratedGradientsParams> =
     const n = 3 * S * S;
     const rows = targets.flatMap((_, t) => Array.from({ length: params.steps }, (_, k) => ({ t, k })));
     const gradSums = targets.map(() => new Float32Array(n));
-    inBatches(rows, params.batch, (chunk) => {
+    inBatches(rows, batchFor(input.model, params.batch), (chunk) => {
       const images = chunk.map(({ k }) => {
         const a = (k + 0.5) / params.steps;
         return x.map((v, i) => x0[i] + a * (v - x0[i]));

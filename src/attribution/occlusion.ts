@@ -12,6 +12,7 @@
 import { scoreImages } from './target.ts';
 import type { AttributionMethod } from './types.ts';
 import {
+  batchFor,
   checkChoice,
   checkInt,
   checkKnownParams,
@@ -85,12 +86,16 @@ export const occlusion: AttributionMethod<Partial<OcclusionParams>> = {
     const [base] = scoreImages(input.model, clean, targets);
     clean.dispose();
     // drops[i][t] = s_t(x) − s_t(x occluded at position i)
-    const drops = inBatches(positions, params.batch ?? DEFAULT_BATCH, (chunk) => {
-      const batch = stackPixels(chunk.map(occlude), S);
-      const scores = scoreImages(input.model, batch, targets);
-      batch.dispose();
-      return scores.map((row) => row.map((s, t) => base[t] - s));
-    });
+    const drops = inBatches(
+      positions,
+      batchFor(input.model, params.batch ?? DEFAULT_BATCH, true),
+      (chunk) => {
+        const batch = stackPixels(chunk.map(occlude), S);
+        const scores = scoreImages(input.model, batch, targets);
+        batch.dispose();
+        return scores.map((row) => row.map((s, t) => base[t] - s));
+      },
+    );
     const cells = window === stride && S % window === 0;
     return targets.map((t, ti) => {
       let values: Float32Array;

@@ -9,6 +9,7 @@
 import type { PreparedTarget } from './target.ts';
 import type { AttributionMethod } from './types.ts';
 import {
+  batchFor,
   checkInt,
   checkKnownParams,
   checkNumber,
@@ -58,7 +59,7 @@ export const smoothgrad: AttributionMethod<SmoothGradParams> = {
     const rows: { t: number; k: number }[] = targets.flatMap((_, t) => noisy.map((_, k) => ({ t, k })));
     const sums = targets.map(() => new Float32Array(S * S));
     const n = 3 * S * S;
-    inBatches(rows, params.batch, (chunk) => {
+    inBatches(rows, batchFor(input.model, params.batch), (chunk) => {
       const batch = stackPixels(
         chunk.map((r) => noisy[r.k]),
         S,

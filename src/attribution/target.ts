@@ -14,7 +14,13 @@ import { tidyRead } from '../core/tidy-read.ts';
 
 export type TargetSpec =
   | { kind: 'prompt'; prompt: string }
-  | { kind: 'label'; label: string; labels: string[] }
+  | {
+      kind: 'label';
+      label: string;
+      labels: string[];
+      /** Optional prompt ensemble per label (parallel to `labels`); by default each label is its own prompt. */
+      prompts?: string[][];
+    }
   | { kind: 'contrast'; a: string; b: string }
   | { kind: 'ensemble'; label: string; prompts: string[] };
 
@@ -57,6 +63,15 @@ export function checkTarget(spec: TargetSpec): TargetSpec {
       spec.labels.forEach((l, i) => nonEmpty(l, `label ${i + 1}`));
       if (!spec.labels.includes(spec.label))
         throw new Error(`target: label "${spec.label}" is not in the label set`);
+      if (spec.prompts !== undefined) {
+        if (!Array.isArray(spec.prompts) || spec.prompts.length !== spec.labels.length) {
+          throw new Error(`target: prompts must hold one prompt list per label (${spec.labels.length})`);
+        }
+        spec.prompts.forEach((ps, i) => {
+          if (!Array.isArray(ps) || ps.length === 0) throw new Error(`target: label ${i + 1} has no prompts`);
+          ps.forEach((p, j) => nonEmpty(p, `prompt ${j + 1} of label ${i + 1}`));
+        });
+      }
       break;
     case 'contrast':
       nonEmpty(spec.a, 'contrast side A');
@@ -80,7 +95,7 @@ export function targetPrompts(spec: TargetSpec): string[] {
     case 'prompt':
       return [spec.prompt];
     case 'label':
-      return spec.labels;
+      return spec.prompts ? spec.prompts.flat() : spec.labels;
     case 'contrast':
       return [spec.a, spec.b];
     case 'ensemble':
@@ -90,15 +105,27 @@ export function targetPrompts(spec: TargetSpec): string[] {
 
 /**
  * Builds a prepared target from raw (unnormalised) text embeddings of {@link targetPrompts}, [K, E].
- * Ensembles average the normalised prompt embeddings and renormalise (CLIP's prompt ensembling).
+ * Ensembles (and label sets with per-label prompts) average the normalised prompt embeddings and renormalise
+ * (CLIP's prompt ensembling).
  */
 export function prepareTarget(spec: TargetSpec, textEmbeds: tf.Tensor2D): PreparedTarget {
   checkTarget(spec);
   const text = tf.tidy(() => {
     const n = tf.div(textEmbeds, tf.norm(textEmbeds, 'euclidean', 1, true)) as tf.Tensor2D; // [K, E]
-    if (spec.kind !== 'ensemble') return n;
-    const mean = tf.mean(n, 0, true); // [1, E]
-    return tf.div(mean, tf.norm(mean, 'euclidean', 1, true)) as tf.Tensor2D;
+    const ensemble = (rows: tf.Tensor2D) => {
+      const mean = tf.mean(rows, 0, true); // [1, E]
+      return tf.div(mean, tf.norm(mean, 'euclidean', 1, true)) as tf.Tensor2D;
+    };
+    if (spec.kind === 'ensemble') return ensemble(n);
+    if (spec.kind !== 'label' || !spec.prompts) return n;
+    // one ensemble per label: rows [offset, offset + count) of the flattened prompts -> [labels, E]
+    let offset = 0;
+    const rows = spec.prompts.map((ps) => {
+      const part = tf.slice(n, [offset, 0], [ps.length, -1]) as tf.Tensor2D;
+      offset += ps.length;
+      return ensemble(part);
+    });
+    return tf.concat(rows, 0) as tf.Tensor2D;
   });
   return { spec, text: tf.keep(text), index: spec.kind === 'label' ? spec.labels.indexOf(spec.label) : 0 };
 }

@@ -15,6 +15,21 @@ import type { AttributionInput, AttributionMap, MethodId } from './types.ts';
 export const DEFAULT_BATCH = 8;
 
 /**
+ * Rows per pass actually used: the requested batch, capped so that activation memory stays near ViT-B/32 at
+ * batch 8 (activations grow with tokens × width × layers; ViT-B/16 gets 2, ViT-L/14 1). Forward-only passes keep
+ * no activations for a backward pass and may take four times as many rows.
+ *
+ * @example
+ * batchFor(model, 8); // 8 for ViT-B/32, 2 for ViT-B/16
+ */
+export function batchFor(model: ClipModel, requested: number, forwardOnly = false): number {
+  const { width, layers } = model.config.vision;
+  const budget = 8 * 50 * 768 * 12 * (forwardOnly ? 4 : 1);
+  const cap = Math.max(1, Math.floor(budget / (model.visionTokens * width * layers)));
+  return Math.max(1, Math.min(requested, cap));
+}
+
+/**
  * Per-row target scores: row b of the batch is scored with rowTargets[b]. emb [B, E] -> [B].
  * Each distinct target is scored once over the batch and masked to its rows.
  */
@@ -135,7 +150,9 @@ export function constantImage(values: number[], S: number): Float32Array {
 export function gaussianBlur(img: Float32Array, S: number, sigma: number): Float32Array {
   if (sigma <= 0) return Float32Array.from(img);
   const r = Math.max(1, Math.ceil(3 * sigma));
-  const k = Float32Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const k = Float32Array.from({ length: 2 * r + 1 }, (_, i) =>
+    Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)),
+  );
   const sum = k.reduce((a, b) => a + b, 0);
   for (let i = 0; i < k.length; i++) k[i] /= sum;
   const n = S * S;
@@ -188,7 +205,13 @@ export function createRng(seed: number): { uniform(): number; normal(): number }
 }
 
 /** Parameter checks with messages that name the method and parameter. */
-export function checkInt(method: MethodId, name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function checkInt(
+  method: MethodId,
+  name: string,
+  v: unknown,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     throw new Error(`${method}: ${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
   }
@@ -202,7 +225,12 @@ export function checkNumber(method: MethodId, name: string, v: unknown, min: num
   return v;
 }
 
-export function checkChoice<T extends string>(method: MethodId, name: string, v: unknown, choices: readonly T[]): T {
+export function checkChoice<T extends string>(
+  method: MethodId,
+  name: string,
+  v: unknown,
+  choices: readonly T[],
+): T {
   if (!choices.includes(v as T)) {
     throw new Error(`${method}: ${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(v)}`);
   }
@@ -212,7 +240,8 @@ export function checkChoice<T extends string>(method: MethodId, name: string, v:
 /** Rejects parameters a method does not know (catches typos such as `step` for `steps`). */
 export function checkKnownParams(method: MethodId, params: object, known: string[]): void {
   for (const k of Object.keys(params)) {
-    if (!known.includes(k)) throw new Error(`${method}: unknown parameter "${k}" (known: ${known.join(', ') || 'none'})`);
+    if (!known.includes(k))
+      throw new Error(`${method}: unknown parameter "${k}" (known: ${known.join(', ') || 'none'})`);
   }
 }
 

@@ -5,7 +5,9 @@
  * Speed on tfjs-wasm (see notes/tfjs-wasm-performance.md): activations stay 2-D `[batch*tokens, width]`
  * around every linear layer, weights are stored pre-transposed (`[in, out]`), and each linear layer has a
  * custom gradient that multiplies by an untransposed `[out, in]` copy, so neither the forward nor the
- * backward pass uses a transposed matmul operand. The patch embedding is a reshape plus a linear layer.
+ * backward pass uses a transposed matmul operand; biases are fused into the products. LayerNorm and quick_gelu
+ * have analytic gradients (fewer kernels, fewer kept tensors), and each block runs in its own tf.tidy, so
+ * inference keeps no intermediates. The patch embedding is a reshape plus a linear layer.
  *
  * @example
  * const model = ClipModel.fromParams(cfg, params);
@@ -14,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Activation, ClipConfig, TowerConfig } from './clip-config.ts';
-import type { BlockParams, ClipParams, LinearParams, NormParams, Param } from './weights.ts';
+import type { BlockParams, ClipParams, NormParams, Param } from './weights.ts';
 
 /** A linear layer y = x·Wᵀ + b on 2-D activations, with a backward pass free of transposed matmuls. */
 class Linear {
@@ -36,13 +38,11 @@ class Linear {
     }
     this.wT = tf.tidy(() => tf.transpose(tf.tensor2d(data, [out, inp])) as tf.Tensor2D);
     this.bias = b ? tf.tensor1d(b) : undefined;
-    this.fn = tf.customGrad((x, _save) => {
-      const y = tf.matMul(x as tf.Tensor2D, this.wT);
-      return {
-        value: this.bias ? tf.add(y, this.bias) : y,
-        gradFunc: (dy) => tf.matMul(dy as tf.Tensor2D, this.weight()),
-      };
-    }) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
+    // the bias is fused into the (fast-path) product; only dx is needed, so backward is one untransposed product
+    this.fn = tf.customGrad((x, _save) => ({
+      value: tf.fused.matMul({ a: x as tf.Tensor2D, b: this.wT, bias: this.bias }),
+      gradFunc: (dy) => tf.matMul(dy as tf.Tensor2D, this.weight()),
+    })) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
   }
 
   /** [out, in]: the untransposed weight, materialised once for backward passes. */
@@ -62,22 +62,37 @@ class Linear {
   }
 }
 
+/** LayerNorm over the last axis of [N, W], with an analytic input gradient (few kernels, two saved tensors). */
 class LayerNorm {
   readonly gamma: tf.Tensor1D;
   readonly beta: tf.Tensor1D;
+  private readonly fn: (x: tf.Tensor2D) => tf.Tensor2D;
   constructor(
     p: NormParams,
     readonly eps: number,
   ) {
     this.gamma = tf.tensor1d(p.weight.data);
     this.beta = tf.tensor1d(p.bias.data);
+    this.fn = tf.customGrad((input, save) => {
+      const x = input as tf.Tensor2D;
+      const xc = tf.sub(x, tf.mean(x, 1, true)); // [N, W]
+      const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), 1, true), this.eps)); // [N, 1]
+      const xhat = tf.mul(xc, rstd);
+      (save as tf.GradSaveFunc)([xhat, rstd]);
+      return {
+        value: tf.add(tf.mul(xhat, this.gamma), this.beta),
+        // dx = rstd · (g − mean(g) − x̂ · mean(g · x̂)), g = dy · γ
+        gradFunc: (dy, [xh, r]) => {
+          const g = tf.mul(dy, this.gamma);
+          const inner = tf.sub(tf.sub(g, tf.mean(g, 1, true)), tf.mul(xh, tf.mean(tf.mul(g, xh), 1, true)));
+          return tf.mul(inner, r);
+        },
+      };
+    }) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
   }
   /** x: [N, W] */
   apply(x: tf.Tensor2D): tf.Tensor2D {
-    const mean = tf.mean(x, 1, true); // [N, 1]
-    const xc = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(xc), 1, true); // [N, 1]
-    return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, this.eps))), this.gamma), this.beta);
+    return this.fn(x);
   }
   dispose(): void {
     this.gamma.dispose();
@@ -85,10 +100,21 @@ class LayerNorm {
   }
 }
 
+/** x·σ(1.702x) on [N, M] with an analytic gradient σ·(1 + 1.702·x·(1 − σ)) (saves x and σ only). */
+const quickGelu = tf.customGrad((input, save) => {
+  const x = input as tf.Tensor2D;
+  const s = tf.sigmoid(tf.mul(x, 1.702));
+  (save as tf.GradSaveFunc)([x, s]);
+  return {
+    value: tf.mul(x, s),
+    gradFunc: (dy, [xs, ss]) => tf.mul(dy, tf.mul(ss, tf.add(tf.mul(tf.mul(xs, tf.sub(1, ss)), 1.702), 1))),
+  };
+}) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
+
 function activate(x: tf.Tensor2D, act: Activation): tf.Tensor2D {
   switch (act) {
     case 'quick_gelu':
-      return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
+      return quickGelu(x);
     case 'gelu':
       return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
     case 'gelu_tanh': {
@@ -170,9 +196,12 @@ function runBlocks(
   const hidden: tf.Tensor3D[] = [];
   if (opts.hidden) hidden.push(tf.reshape(x, [B, T, W]));
   blocks.forEach((blk, i) => {
-    const [y, probs] = blk.apply(x, B, T, mask, opts.attentionDeltas?.[i]);
+    // a tidy per block frees its intermediates at once in inference; under tf.grad the kernels keep what
+    // their gradients need, so this is safe there too
+    const [y, probs] = tf.tidy(() => blk.apply(x, B, T, mask, opts.attentionDeltas?.[i]));
     x = y;
     if (opts.attentions) attentions.push(probs);
+    else probs.dispose();
     if (opts.hidden) hidden.push(tf.reshape(x, [B, T, W]));
   });
   return { x, attentions, hidden };

@@ -175,7 +175,12 @@ export async function runZeroShot(
           prompt: prompts[k],
         })),
         probabilities,
-        explain: { kind: 'label', label: prompts[order[0]], labels: prompts },
+        explain: {
+          kind: 'label',
+          label: d.labels[order[0]].id,
+          labels: d.labels.map((l) => l.id),
+          prompts: d.labels.map((l) => l.prompts),
+        },
       };
     }
     out.images.push({ image: im.name, answers });

@@ -63,6 +63,12 @@ export const TARGET: S = {
         kind: { const: 'label' },
         label: nonEmpty,
         labels: { type: 'array', minItems: 2, maxItems: 1000, items: nonEmpty },
+        prompts: {
+          type: 'array',
+          maxItems: 1000,
+          items: { type: 'array', minItems: 1, maxItems: 1000, items: nonEmpty },
+          description: 'optional prompt ensemble per label, parallel to labels',
+        },
       },
     },
     {
@@ -228,6 +234,7 @@ const LABEL_TARGET: S = {
     kind: { type: 'string', enum: ['label'] },
     label: { type: 'string' },
     labels: { type: 'array', items: { type: 'string' } },
+    prompts: { type: 'array', items: { type: 'array', items: { type: 'string' } } },
   },
 };
 

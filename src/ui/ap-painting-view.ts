@@ -247,7 +247,7 @@ export class ApPaintingView extends LitElement {
     if (this.probeMap || !s.answer || e.detail.selection !== s.probe) return;
     const d = this.probes.find((x) => `${x.suite}/${x.dimension}` === s.probe);
     const t = d?.top.find((x) => x.label === s.answer);
-    if (!d || !t?.prompt || !d.labels) return;
+    if (!d?.explain || !t) return;
     void this.onProbeSelect(
       new CustomEvent('ap-probe-select', {
         detail: {
@@ -255,7 +255,7 @@ export class ApPaintingView extends LitElement {
           suite: d.suite,
           label: t.label,
           probability: t.p,
-          target: { kind: 'label', label: t.prompt, labels: d.labels },
+          target: { ...d.explain, label: t.label },
         },
       }),
     );

@@ -19,8 +19,8 @@ export interface ProbeAnswerUi {
   suite?: string;
   /** Ranked labels: probability and the label's prompt in the explain target. */
   top: { label: string; p: number; prompt?: string }[];
-  /** The label set (prompts) an answer is explained within. */
-  labels?: string[];
+  /** The label-set target explaining the top answer (labels with their prompt ensembles). */
+  explain?: Extract<Target, { kind: 'label' }>;
 }
 
 export interface ProbeSelectDetail {
@@ -140,7 +140,7 @@ export class ApProbePanel extends LitElement {
         dimension,
         suite,
         top: a.ranked.map((r) => ({ label: r.label, p: r.probability, prompt: r.prompt })),
-        labels: a.explain.labels,
+        explain: a.explain,
       };
       this.answers = [answer, ...this.answers.filter((x) => x.dimension !== dimension)];
       this.emit('ap-probe-answers', { answers: this.answers, selection });
@@ -153,13 +153,13 @@ export class ApProbePanel extends LitElement {
   }
 
   private select(d: ProbeAnswerUi, t: ProbeAnswerUi['top'][number]): void {
-    if (!t.prompt || !d.labels) return;
+    if (!d.explain) return;
     const detail: ProbeSelectDetail = {
       dimension: d.dimension,
       suite: d.suite,
       label: t.label,
       probability: t.p,
-      target: { kind: 'label', label: t.prompt, labels: d.labels },
+      target: { ...d.explain, label: t.label },
     };
     this.emit('ap-probe-select', detail);
   }

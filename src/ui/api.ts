@@ -27,7 +27,7 @@ export interface Painting {
 
 export type Target =
   | { kind: 'prompt'; prompt: string }
-  | { kind: 'label'; label: string; labels: string[] }
+  | { kind: 'label'; label: string; labels: string[]; prompts?: string[][] }
   | { kind: 'contrast'; a: string; b: string };
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -51,7 +51,7 @@ export interface ZeroShotAnswer {
   ranked: { label: string; probability: number; logit: number; prompt: string }[];
   probabilities: number[];
   /** The target that explains the top label; another label: `{ ...explain, label: ranked[i].prompt }`. */
-  explain: { kind: 'label'; label: string; labels: string[] };
+  explain: { kind: 'label'; label: string; labels: string[]; prompts?: string[][] };
 }
 
 export interface ProbeResult {

@@ -176,11 +176,12 @@ describeShared(
         expect(entry?.logit).toBeCloseTo(logit, 3);
       }
       expect(answer.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10);
-      // the explain target: label set of the first prompts, label = the top-1 answer's first prompt
+      // the explain target: the label set with each label's prompt ensemble, label = the top-1 answer
       expect(answer.explain).toEqual({
         kind: 'label',
-        label: `a ${answer.ranked[0].label} circle`,
-        labels: COLOURS.map((c) => `a ${c} circle`),
+        label: answer.ranked[0].label,
+        labels: COLOURS,
+        prompts: COLOURS.map((c) => SHAPES.map((s) => `a ${c} ${s}`)),
       });
     });
 
@@ -207,9 +208,8 @@ describeShared(
           (e: { overlay: string }) => e.overlay === a.explanation?.[0].overlay,
         );
         expect(entry.target_spec).toEqual(a.explain);
-        // the explained score is the label's softmax probability within the first-prompt label set (model scale)
-        expect(entry.score).toBeGreaterThan(0);
-        expect(entry.score).toBeLessThanOrEqual(1);
+        // the explained score is exactly the answer's probability (same ensembles, model logit scale)
+        expect(entry.score).toBeCloseTo(a.ranked[0].probability, 4);
         expect(im.answers.colour.explanation).toBeUndefined();
       }
     });

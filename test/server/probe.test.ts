@@ -32,7 +32,7 @@ const UNKNOWN_JOB = '00000000-0000-4000-8000-000000000000';
 interface Answer {
   ranked: { label: string; probability: number; logit: number; prompt: string }[];
   probabilities: number[];
-  explain: { kind: string; label: string; labels: string[] };
+  explain: { kind: string; label: string; labels: string[]; prompts?: string[][] };
 }
 
 describeShared('zero-shot probe and job deletion routes (app.inject, toy model)', ['toy/A'], () => {
@@ -131,7 +131,8 @@ describeShared('zero-shot probe and job deletion routes (app.inject, toy model)'
       }
       expect(a.ranked[0].probability).toBe(Math.max(...a.probabilities));
       expect(a.explain).toEqual(want.explain);
-      expect(a.explain).toMatchObject({ kind: 'label', label: a.ranked[0].prompt });
+      expect(a.explain).toMatchObject({ kind: 'label', label: a.ranked[0].label });
+      expect(a.explain.prompts).toHaveLength(labels.length);
       expect(a.explain.labels).toHaveLength(labels.length);
     }
     // the toy model recognises a shape that is in the painting

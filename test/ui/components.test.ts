@@ -47,7 +47,12 @@ const PROBE_RESULT = {
             { label: 'green', probability: 0.1, logit: 1, prompt: 'a green shape' },
           ],
           probabilities: [0.6, 0.1, 0.3],
-          explain: { kind: 'label', label: 'a red shape', labels: COLOURS.map((c) => `a ${c} shape`) },
+          explain: {
+            kind: 'label',
+            label: 'red',
+            labels: COLOURS,
+            prompts: COLOURS.map((c) => [`a ${c} shape`, `a ${c} thing`]),
+          },
         },
       },
     },
@@ -407,7 +412,7 @@ describeBrowser('Lit elements', () => {
         .first()
         .evaluate((e: HTMLElement) => Number.parseFloat(e.style.width)),
     ).toBe(60);
-    // a lower-ranked answer is explained by its own prompt within the same label set
+    // a lower-ranked answer is explained as its own label within the same label set of prompt ensembles
     await p.locator('ap-probe-panel button[data-label=blue]').click();
     expect(await p.evaluate(() => (window as unknown as Record<string, unknown>).sel)).toEqual({
       dimension: 'colour',
@@ -416,8 +421,13 @@ describeBrowser('Lit elements', () => {
       probability: 0.3,
       target: {
         kind: 'label',
-        label: 'a blue shape',
-        labels: ['a red shape', 'a green shape', 'a blue shape'],
+        label: 'blue',
+        labels: ['red', 'green', 'blue'],
+        prompts: [
+          ['a red shape', 'a red thing'],
+          ['a green shape', 'a green thing'],
+          ['a blue shape', 'a blue thing'],
+        ],
       },
     });
     // keyboard: the answer buttons are reachable with Tab and pressed with Enter

@@ -1,0 +1,138 @@
+/**
+ * Model benchmark (issue 2): image forward, forward + input gradient and text forward of a ViT-B/32-shaped
+ * model with random weights, each as ms per item and as a fraction of the measured matmul throughput.
+ *
+ * @example
+ * const rows = await benchModel(model, cfg, { runs: 3, peakGflops: 44 });
+ */
+import * as tf from '@tensorflow/tfjs';
+import { disposeTarget, prepareTarget } from '../src/attribution/target.ts';
+import { createRng, inputGradients, stackPixels } from '../src/attribution/utils.ts';
+import type { ClipConfig } from '../src/core/clip-config.ts';
+import type { ClipModel } from '../src/core/clip-model.ts';
+import { tidyRead } from '../src/core/tidy-read.ts';
+import {
+  spread,
+  textForwardFlops,
+  timeInterleaved,
+  visionForwardFlops,
+  visionGradientFlops,
+} from './common.ts';
+
+export interface ModelRow {
+  workload: string;
+  batch: number;
+  /** Median and fastest ms per image / prompt. */
+  msPerItem: number;
+  minMsPerItem: number;
+  /** Median CPU time per image / prompt. */
+  cpuMsPerItem: number;
+  /** Wall ms of each whole call. */
+  runsMs: number[];
+  gflopPerItem: number;
+  /** Achieved GFLOP/s (median) ÷ peak matmul GFLOP/s. */
+  fractionOfMatmul: number;
+  /** (max − min) / median of the runs. */
+  spread: number;
+}
+
+/** Normalised random image(s) [B, 3, S, S] (same image repeated). */
+function randomImages(B: number, S: number, seed: number): tf.Tensor4D {
+  const rng = createRng(seed);
+  const img = Float32Array.from({ length: 3 * S * S }, () => rng.normal());
+  return stackPixels(Array(B).fill(img), S);
+}
+
+/** Token ids [B, C] with prompts of `len` tokens (SOT, random words, EOT) and their EOT positions. */
+export function randomPrompts(cfg: ClipConfig, B: number, lengths: number[], seed: number) {
+  const { contextLength: C, eotTokenId, vocabSize } = cfg.text;
+  const rng = createRng(seed);
+  const ids = new Int32Array(B * C);
+  const eot = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const len = lengths[b % lengths.length];
+    ids[b * C] = 49406 % vocabSize;
+    for (let i = 1; i < len - 1; i++) ids[b * C + i] = Math.floor(rng.uniform() * 40000);
+    ids[b * C + len - 1] = eotTokenId;
+    eot[b] = len - 1;
+  }
+  return { ids, eot };
+}
+
+export function benchModel(
+  model: ClipModel,
+  cfg: ClipConfig,
+  o: { runs: number; heavyRuns: number; peakGflops: number; log?: (s: string) => void },
+): ModelRow[] {
+  const S = cfg.vision.imageSize;
+  const rows: ModelRow[] = [];
+  // workloads timed together are interleaved; each entry: [name, batch, FLOPs per item, fn]
+  const group = (runs: number, items: [string, number, number, () => void][]) => {
+    for (const [, , , fn] of items) fn(); // first calls make the model's cached backward weights
+    const kept = tf.memory().numTensors;
+    const times = timeInterleaved(Object.fromEntries(items.map(([name, , , fn]) => [name, fn])), runs);
+    if (tf.memory().numTensors !== kept)
+      throw new Error(`${items[0][0]}: ${tf.memory().numTensors - kept} tensors leaked`);
+    for (const [name, batch, flops] of items) {
+      const t = times[name];
+      const msPerItem = t.medianMs / batch;
+      rows.push({
+        workload: name.replace(/ \(batch \d+\)$/, ''),
+        batch,
+        msPerItem,
+        minMsPerItem: t.minMs / batch,
+        cpuMsPerItem: t.cpuMedianMs / batch,
+        runsMs: t.runsMs,
+        gflopPerItem: flops / 1e9,
+        fractionOfMatmul: flops / (msPerItem * 1e6) / o.peakGflops,
+        spread: spread(t),
+      });
+      const runsText = t.runsMs.map((x) => (x / batch).toFixed(0)).join(', ');
+      o.log?.(
+        `  ${name}: ${msPerItem.toFixed(0)} ms/item (runs ${runsText}; CPU ${(t.cpuMedianMs / batch).toFixed(0)})`,
+      );
+    }
+  };
+  const textEmb = tf.randomNormal([1, cfg.embedDim], 0, 1, 'float32', 7) as tf.Tensor2D;
+  const target = prepareTarget({ kind: 'prompt', prompt: 'random' }, textEmb);
+  textEmb.dispose();
+  for (const B of [1, 8]) {
+    const x = randomImages(B, S, B);
+    group(B === 1 ? o.runs : o.heavyRuns, [
+      [
+        `image forward (batch ${B})`,
+        B,
+        visionForwardFlops(cfg),
+        () => void tidyRead(() => model.forwardVision(x).embeds),
+      ],
+      [
+        `image forward + input gradient (batch ${B})`,
+        B,
+        visionGradientFlops(cfg),
+        () => void inputGradients(model, x, Array(B).fill(target)),
+      ],
+    ]);
+    x.dispose();
+  }
+  disposeTarget(target);
+  // 8 typical prompts of 6–10 tokens (the tower runs on max(EOT)+1 = 10 positions), and the full context
+  const short = randomPrompts(cfg, 8, [8, 6, 10, 7, 9, 8, 7, 9], 3);
+  const full = randomPrompts(cfg, 8, [cfg.text.contextLength], 4);
+  const L = Math.max(...short.eot) + 1;
+  const C = cfg.text.contextLength;
+  group(o.runs, [
+    [
+      `text forward, ~8 tokens (${L} positions)`,
+      8,
+      textForwardFlops(cfg, L),
+      () => void tidyRead(() => model.forwardText(short.ids, short.eot).embeds),
+    ],
+    [
+      `text forward, full ${C} context`,
+      8,
+      textForwardFlops(cfg, C),
+      () => void tidyRead(() => model.forwardText(full.ids, full.eot, { fullContext: true }).embeds),
+    ],
+  ]);
+  return rows;
+}

@@ -1,0 +1,247 @@
+/**
+ * `npm run bench [-- --quick] [-- --only model|attribution|server]`: model and attribution benchmarks of a
+ * ViT-B/32-shaped CLIP with random weights on the wasm backend, and the server load test (50 concurrent
+ * explanation requests with the toy model over loopback). Prints tables with PASS/MISS per target and
+ * writes bench/results/latest.json.
+ *
+ * @example
+ * npm run bench -- --quick --only model
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/core/backend.ts';
+import { type AttributionResult, benchAttribution } from './attribution-bench.ts';
+import { type MemorySnapshot, makeB32Model, memorySnapshot, round } from './common.ts';
+import { measureMatmul } from './matmul.ts';
+import { benchModel, type ModelRow } from './model-bench.ts';
+import { checkTarget, formatChecks, formatTable, type TargetCheck } from './report.ts';
+import { runServerLoadBench, type ServerLoadResult } from './server-load.ts';
+
+type Section = 'model' | 'attribution' | 'server';
+
+function parseArgs(argv: string[]): { quick: boolean; only?: Section } {
+  let quick = false;
+  let only: Section | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') quick = true;
+    else if (a === '--only' || a.startsWith('--only=')) {
+      const v = a.includes('=') ? a.slice(7) : argv[++i];
+      if (v !== 'model' && v !== 'attribution' && v !== 'server')
+        throw new Error(`--only must be "model", "attribution" or "server", got ${JSON.stringify(v)}`);
+      only = v;
+    } else if (a === '--help' || a === '-h') {
+      console.log('usage: npm run bench -- [--quick] [--only model|attribution|server]');
+      process.exit(0);
+    } else
+      throw new Error(
+        `unknown option ${JSON.stringify(a)} (known: --quick, --only model|attribution|server)`,
+      );
+  }
+  return { quick, only };
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const backend = await initBackend('wasm');
+  const log = (s: string) => console.log(s);
+  const load0 = loadavg();
+  log(
+    `artprobe bench: ViT-B/32-shaped random weights, backend ${backend.name} (tfjs ${backend.tfjsVersion}), ` +
+      `${cpus().length} CPUs (${cpus()[0]?.model.trim()}), load average ${load0.map((x) => x.toFixed(2)).join(' ')}` +
+      `${opts.quick ? ', QUICK mode' : ''}`,
+  );
+
+  const { cfg, model } = makeB32Model();
+  const memory: Record<string, MemorySnapshot> = { start: memorySnapshot() };
+  const mm = measureMatmul({ runs: opts.quick ? 3 : 7 });
+  log(`\nMatmul throughput (2-D, non-transposed = wasm fast path; fastest of ${opts.quick ? 3 : 7})`);
+  log(
+    formatTable(
+      ['case', 'shape', 'ms', 'GFLOP/s', 'fast path'],
+      mm.cases.map((c) => [c.name, c.shape, c.ms, c.gflops, c.fastPath ? 'yes' : 'no']),
+    ),
+  );
+  log(`reference (best fast-path case): ${mm.peakGflops.toFixed(1)} GFLOP/s`);
+
+  const checks: TargetCheck[] = [];
+  let modelRows: ModelRow[] | undefined;
+  if (!opts.only || opts.only === 'model') {
+    log('\nModel (issue 2): timing…');
+    modelRows = benchModel(model, cfg, {
+      runs: opts.quick ? 3 : 7,
+      heavyRuns: opts.quick ? 1 : 5,
+      peakGflops: mm.peakGflops,
+      log,
+    });
+    memory.model = memorySnapshot();
+    log(
+      `\nModel (median of ${opts.quick ? '3 (batch 8: 1)' : '7 (batch 8: 5)'} interleaved runs after warm-up; ` +
+        `of matmul = achieved GFLOP/s ÷ ${mm.peakGflops.toFixed(1)} GFLOP/s)`,
+    );
+    log(
+      formatTable(
+        [
+          'workload',
+          'batch',
+          'ms/item',
+          'best ms/item',
+          'CPU ms/item',
+          'GFLOP/item',
+          'GFLOP/s',
+          'of matmul',
+          'spread',
+        ],
+        modelRows.map((r) => [
+          r.workload,
+          r.batch,
+          r.msPerItem,
+          r.minMsPerItem,
+          r.cpuMsPerItem,
+          r.gflopPerItem,
+          r.gflopPerItem / (r.msPerItem / 1000),
+          `${(100 * r.fractionOfMatmul).toFixed(0)}%`,
+          `${(100 * r.spread).toFixed(0)}%`,
+        ]),
+      ),
+    );
+    for (const [clock, key] of [
+      ['median', 'msPerItem'],
+      ['best run', 'minMsPerItem'],
+    ] as const) {
+      const per = (w: string, b: number) =>
+        modelRows?.find((r) => r.workload === w && r.batch === b)?.[key] ?? Number.NaN;
+      checks.push(checkTarget(`image forward, batch 8 (${clock})`, per('image forward', 8), 400, 'ms/image'));
+      for (const b of [8, 1]) {
+        const ratio = per('image forward + input gradient', b) / per('image forward', b);
+        checks.push(checkTarget(`forward+gradient ÷ forward, batch ${b} (${clock})`, ratio, 3, '×'));
+      }
+    }
+  }
+
+  let attribution: AttributionResult | undefined;
+  if (!opts.only || opts.only === 'attribution') {
+    log(`\nAttribution (issue 3): one ${cfg.vision.imageSize}px image × 8 random prompts, one run each…`);
+    attribution = await benchAttribution(model, cfg, { quick: opts.quick, log });
+    memory.attribution = memorySnapshot();
+    log(`\nAttribution (seconds; one run each${opts.quick ? '' : ', occlusion rows fastest of 2'})`);
+    log(
+      formatTable(
+        ['method', 'params', 'prompts', 'seconds', 'CPU s', 'work'],
+        attribution.rows.map((r) => [
+          r.method,
+          JSON.stringify(r.params),
+          r.prompts,
+          r.seconds,
+          r.cpuSeconds,
+          r.note,
+        ]),
+      ),
+    );
+    if (opts.quick)
+      log('(quick mode: SmoothGrad and IG at reduced sizes; full sizes are 16 samples and 32 steps)');
+    checks.push(
+      checkTarget('occlusion time, 8 prompts ÷ 1 prompt (wall)', attribution.occlusion8over1, 1.2, '×'),
+    );
+    checks.push(
+      checkTarget(
+        'occlusion time, 8 prompts ÷ 1 prompt (CPU time)',
+        attribution.occlusion8over1Cpu,
+        1.2,
+        '×',
+      ),
+    );
+  }
+
+  model.dispose();
+  let server: ServerLoadResult | undefined;
+  if (!opts.only || opts.only === 'server') {
+    log('\nServer (issue 6): 50 concurrent explanation requests with the toy model over loopback…');
+    server = await runServerLoadBench({ requests: 50 });
+    log(
+      formatTable(
+        ['requests', 'completed', 'failed', 'cached', 'seconds', 'start RSS MB', 'peak RSS MB', 'jobs in DB'],
+        [
+          [
+            server.requests,
+            server.completed,
+            server.failed,
+            server.cached,
+            server.seconds,
+            server.startRssMB,
+            server.peakRssMB,
+            server.dbJobs,
+          ],
+        ],
+      ),
+    );
+    checks.push(checkTarget('server load: requests not completed', server.failed, 0, 'jobs'));
+    checks.push(checkTarget('server load: peak RSS', server.peakRssMB, 2048, 'MB'));
+    checks.push(
+      checkTarget(
+        'server load: jobs in database − requests',
+        Math.abs(server.dbJobs - server.requests),
+        0,
+        'jobs',
+      ),
+    );
+  }
+  memory.end = memorySnapshot();
+  log('\nMemory (RSS of the process; wasm heap = linear memory size, which only grows)');
+  log(
+    formatTable(
+      ['after', 'RSS MB', 'wasm heap MB', 'live tensors', 'tensor MB'],
+      Object.entries(memory).map(([k, m]) => [k, m.rssMB, m.wasmHeapMB, m.numTensors, m.tensorBytesMB]),
+    ),
+  );
+
+  log('\nTargets (median = median of runs; best run = fastest run, the least disturbed by other processes)');
+  log(formatChecks(checks));
+  const load1 = loadavg();
+  const totalS = (performance.now() - started) / 1000;
+  log(
+    `\ntotal ${totalS.toFixed(0)} s; load average at end ${load1.map((x) => x.toFixed(2)).join(' ')}` +
+      (load1[0] > cpus().length * 0.75 ? ' (machine busy: numbers may be noisy, rerun to confirm)' : ''),
+  );
+
+  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        options: opts,
+        environment: {
+          node: process.version,
+          tfjs: tf.version.tfjs,
+          backend: backend.name,
+          cpus: cpus().length,
+          cpu: cpus()[0]?.model.trim(),
+          loadAverageStart: load0,
+          loadAverageEnd: load1,
+        },
+        config: { vision: cfg.vision, text: cfg.text, embedDim: cfg.embedDim },
+        matmul: mm,
+        model: modelRows,
+        attribution,
+        server,
+        memory,
+        checks,
+        totalSeconds: round(totalS),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  log(`wrote ${out}`);
+}
+
+main().catch((e) => {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exit(1);
+});
