@@ -9,18 +9,17 @@
  * const { regions, warnings } = readCocoAnnotations(JSON.parse(await readFile('instances.json', 'utf8')));
  */
 import {
-  checkGeometry,
   type Geometry,
   isDimension,
+  isObj,
+  type Json,
   makeWarning,
   type Point,
   type Region,
   type RegionLoadResult,
   type RegionWarning,
+  usableGeometry,
 } from './region.ts';
-
-type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Decodes a pycocotools compressed RLE string into run lengths (LEB128-like, 5 bits per character,
@@ -155,12 +154,7 @@ export function readCocoAnnotations(doc: unknown): RegionLoadResult {
       warn(
         `RLE size ${geometry.height}x${geometry.width} differs from the image ${imageSize.height}x${imageSize.width}`,
       );
-    const check = checkGeometry(geometry, imageSize);
-    if (check?.fatal) {
-      warn(check.fatal);
-      return;
-    }
-    if (check?.note) warn(check.note);
+    if (!usableGeometry(geometry, imageSize, warn)) return;
     const cat = cats.get(a.category_id);
     if (!cat) warn(`category_id ${JSON.stringify(a.category_id)} is not among the categories`);
     const attrs = isObj(a.attributes) ? a.attributes : {};

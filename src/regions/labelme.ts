@@ -8,18 +8,17 @@
  * const { regions } = readLabelMe(JSON.parse(await readFile('img.json', 'utf8')));
  */
 import {
-  checkGeometry,
   type Geometry,
   isDimension,
+  isObj,
+  type Json,
   makeWarning,
   type Point,
   type Region,
   type RegionLoadResult,
   type RegionWarning,
+  usableGeometry,
 } from './region.ts';
-
-type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function points(s: Json): Point[] {
   const p = s.points;
@@ -92,12 +91,7 @@ export function readLabelMe(doc: unknown): RegionLoadResult {
       warn((e as Error).message);
       return;
     }
-    const check = checkGeometry(geometry, imageSize);
-    if (check?.fatal) {
-      warn(check.fatal);
-      return;
-    }
-    if (check?.note) warn(check.note);
+    if (!usableGeometry(geometry, imageSize, warn)) return;
     const flags = isObj(s.flags) ? s.flags : {};
     const region: Region = { id, label: String(s.label ?? ''), source, geometry, original: s };
     const dim = [s.dimension, ...Object.keys(flags).filter((f) => flags[f] === true)].find(isDimension);

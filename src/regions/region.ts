@@ -184,6 +184,33 @@ export function geometryBounds(g: Geometry, size?: ImageSize): [number, number, 
  * Checks a geometry against zero area and (when the size is known) the image bounds; returns a problem
  * description for an unusable region, a softer note for a partly-outside one, or null when fine.
  */
+/** A parsed JSON object. */
+export type Json = Record<string, unknown>;
+
+/** True for a plain JSON object (not null, not an array). */
+export const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Checks a geometry against the image and reports through `warn`: false (after warning) when the region cannot
+ * be used, true otherwise (possibly after a note, e.g. a box clipped to the image).
+ *
+ * @example
+ * if (!usableGeometry(geometry, imageSize, warn)) return;
+ */
+export function usableGeometry(
+  g: Geometry,
+  size: ImageSize | undefined,
+  warn: (msg: string) => void,
+): boolean {
+  const check = checkGeometry(g, size);
+  if (check?.fatal) {
+    warn(check.fatal);
+    return false;
+  }
+  if (check?.note) warn(check.note);
+  return true;
+}
+
 export function checkGeometry(g: Geometry, size?: ImageSize): { fatal?: string; note?: string } | null {
   const [x0, y0, x1, y1] = geometryBounds(g, size);
   if (Number.isNaN(x0)) return null; // percent box without a size: checked when rasterised

@@ -10,19 +10,18 @@
  * const { regions } = readVia(JSON.parse(await readFile('via_export.json', 'utf8')), { labelKey: 'object' });
  */
 import {
-  checkGeometry,
   type Geometry,
   type ImageSize,
   isDimension,
+  isObj,
+  type Json,
   makeWarning,
   type Point,
   type Region,
   type RegionLoadResult,
   type RegionWarning,
+  usableGeometry,
 } from './region.ts';
-
-type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function viaGeometry(sa: Json): Geometry {
   const n = (k: string): number => {
@@ -96,12 +95,7 @@ export function readVia(
         warn((err as Error).message);
         return;
       }
-      const check = checkGeometry(geometry, imageSize);
-      if (check?.fatal) {
-        warn(check.fatal);
-        return;
-      }
-      if (check?.note) warn(check.note);
+      if (!usableGeometry(geometry, imageSize, warn)) return;
       const attrs = isObj(r.region_attributes) ? r.region_attributes : {};
       const keys = opts.labelKey ? [opts.labelKey] : ['label', 'name', 'class'];
       const found = keys.map((key) => attrs[key]).find((v) => typeof v === 'string' && v);

@@ -13,25 +13,24 @@
  */
 
 import {
-  checkGeometry,
   type Geometry,
   type ImageSize,
   isDimension,
+  isObj,
+  type Json,
   makeWarning,
   type Region,
   type RegionLoadResult,
   type RegionWarning,
+  usableGeometry,
 } from './region.ts';
 import { parseSvgShapes, writeSvgShapes } from './svg-shapes.ts';
-
-type Json = Record<string, unknown>;
 
 export interface W3CReadOptions {
   /** Image sizes by source (file name or URI), e.g. from a catalog; used for `percent` boxes and bounds checks. */
   imageSizes?: Record<string, ImageSize>;
 }
 
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const typesOf = (v: Json): string[] =>
   asArray(v.type as string | string[] | undefined).concat(
@@ -203,12 +202,7 @@ function readAnnotation(
   }
   for (const n of parsed.notes) warn(n);
   const imageSize = size ?? parsed.size;
-  const check = checkGeometry(parsed.geometry, imageSize);
-  if (check?.fatal) {
-    warn(check.fatal);
-    return null;
-  }
-  if (check?.note) warn(check.note);
+  if (!usableGeometry(parsed.geometry, imageSize, warn)) return null;
   const region: Region = { id, label, source: info.source, geometry: parsed.geometry, original: a };
   if (dimension) region.dimension = dimension;
   if (description !== undefined) region.description = description;

@@ -4,7 +4,6 @@
  * and the reference maps themselves (grid maps for all 298 pairs, pixel maps for the first 16).
  */
 import { readFileSync } from 'node:fs';
-import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getMethod } from '../../src/attribution/registry.ts';
 import { disposeTarget } from '../../src/attribution/target.ts';
@@ -13,10 +12,9 @@ import { type Clip, loadClip } from '../../src/core/clip.ts';
 import { resizeBilinear } from '../../src/core/resize-map.ts';
 import { SafetensorsFile } from '../../src/core/safetensors.ts';
 import { energyPointingGame, type PixelBox, pointingGame } from '../../src/regions/metrics.ts';
-import type { BoxGeometry } from '../../src/regions/region.ts';
-import { parseXywh, readW3CAnnotations } from '../../src/regions/w3c.ts';
 import { describeShared, sharedPath } from '../helpers/shared-data.ts';
 import { maxAbs, maxAbsDiff, useWasm } from '../helpers/tensors.ts';
+import { loadToyPairs, type ToyPair } from '../helpers/toy.ts';
 
 const S = 224;
 /** artprobe method id → reference name (metrics.json key, maps.safetensors name). */
@@ -30,20 +28,11 @@ const METHODS = {
   occlusion: { metrics: 'occlusion', map: 'occlusion' },
 } as const;
 
-interface Pair {
-  image: number;
-  src: string;
-  shape: number;
-  caption: number;
-  text: string;
-  score: number;
-}
-
 describeShared('toy CLIP: artprobe maps reproduce the reference pointing-game table', ['toy/A'], () => {
   let clip: Clip;
-  let pairs: Pair[];
-  const boxes: PixelBox[] = [];
-  const masks: Uint8Array[] = [];
+  let pairs: ToyPair[];
+  let boxes: PixelBox[];
+  let masks: Uint8Array[];
   let reference: Record<string, { pointing: number; energy: number }>;
   let refMaps: SafetensorsFile;
   const report: string[] = [];
@@ -51,25 +40,9 @@ describeShared('toy CLIP: artprobe maps reproduce the reference pointing-game ta
   beforeAll(async () => {
     await useWasm();
     clip = await loadClip(sharedPath('toy/A/model'));
-    const doc = JSON.parse(readFileSync(sharedPath('toy/A/eval/annotations.jsonld'), 'utf8'));
-    const regions = readW3CAnnotations(doc).regions;
-    pairs = JSON.parse(readFileSync(sharedPath('toy/A/saliency/pairs.json'), 'utf8')).pairs;
+    ({ pairs, boxes, masks } = await loadToyPairs());
     reference = JSON.parse(readFileSync(sharedPath('toy/A/saliency/metrics.json'), 'utf8')).methods;
     refMaps = await SafetensorsFile.open(sharedPath('toy/A/saliency/maps.safetensors'));
-    for (const p of pairs) {
-      const r = regions.find((q) => q.source === p.src && q.id.endsWith(`:s${p.shape}`));
-      if (!r) throw new Error(`no annotation for ${p.src} shape ${p.shape}`);
-      const original = r.original as {
-        target: { selector: { type: string; value: string }[] };
-        'toy:mask': string;
-      };
-      const frag = original.target.selector.find((s) => s.type === 'FragmentSelector');
-      boxes.push(parseXywh(frag?.value ?? '') as BoxGeometry);
-      const { data, info } = await sharp(sharedPath('toy/A/eval', original['toy:mask']))
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      masks.push(Uint8Array.from({ length: S * S }, (_, k) => (data[k * info.channels] > 127 ? 1 : 0)));
-    }
   });
   afterAll(() => {
     console.log(`toy metrics (ours vs reference):\n${report.join('\n')}`);

@@ -3,7 +3,6 @@
  * upsampled bilinearly to 224x224, the pointing game uses the annotation's box, the other metrics the mask PNG.
  */
 import { readFileSync } from 'node:fs';
-import sharp from 'sharp';
 import { beforeAll, expect, it } from 'vitest';
 import { resizeBilinear } from '../../src/core/resize-map.ts';
 import { SafetensorsFile } from '../../src/core/safetensors.ts';
@@ -17,55 +16,31 @@ import {
   summarizeContrastive,
 } from '../../src/regions/metrics.ts';
 import { rasterizeRegion } from '../../src/regions/rasterize.ts';
-import type { BoxGeometry, Region } from '../../src/regions/region.ts';
-import { parseXywh, readW3CAnnotations } from '../../src/regions/w3c.ts';
+import type { Region } from '../../src/regions/region.ts';
 import { describeShared, sharedPath } from '../helpers/shared-data.ts';
+import { loadToyPairs, type ToyPair } from '../helpers/toy.ts';
 
 const S = 224;
 const METHODS = ['attention_rollout', 'chefer2021', 'chefer2021_all_layers', 'occlusion'];
-
-interface Pair {
-  image: number;
-  src: string;
-  shape: number;
-}
 
 describeShared(
   'toy reference metrics',
   ['toy/A/saliency/maps.safetensors', 'toy/A/eval/annotations.jsonld'],
   () => {
-    let pairs: Pair[];
+    let pairs: ToyPair[];
     let regions: Region[];
-    const masks: Uint8Array[] = [];
-    const boxes: PixelBox[] = [];
-    const pairRegions: Region[] = [];
+    let masks: Uint8Array[];
+    let boxes: PixelBox[];
+    let pairRegions: Region[];
     let reference: Record<string, Record<string, number> & { contrastive: { cpg: number; n: number } }>;
     let maps: SafetensorsFile;
 
     beforeAll(async () => {
-      const doc = JSON.parse(readFileSync(sharedPath('toy/A/eval/annotations.jsonld'), 'utf8'));
-      const read = readW3CAnnotations(doc);
-      expect(read.warnings).toEqual([]);
-      regions = read.regions;
-      pairs = JSON.parse(readFileSync(sharedPath('toy/A/saliency/pairs.json'), 'utf8')).pairs;
+      const toy = await loadToyPairs();
+      expect(toy.warnings).toEqual([]);
+      ({ pairs, regions, masks, boxes, pairRegions } = toy);
       reference = JSON.parse(readFileSync(sharedPath('toy/A/saliency/metrics.json'), 'utf8')).methods;
       maps = await SafetensorsFile.open(sharedPath('toy/A/saliency/maps.safetensors'));
-      for (const p of pairs) {
-        const r = regions.find((q) => q.source === p.src && q.id.endsWith(`:s${p.shape}`));
-        if (!r) throw new Error(`no annotation for ${p.src} shape ${p.shape}`);
-        pairRegions.push(r);
-        const original = r.original as {
-          target: { selector: { type: string; value: string }[] };
-          'toy:mask': string;
-        };
-        const frag = original.target.selector.find((s) => s.type === 'FragmentSelector');
-        boxes.push(parseXywh(frag?.value ?? '') as BoxGeometry);
-        const { data, info } = await sharp(sharedPath('toy/A/eval', original['toy:mask']))
-          .raw()
-          .toBuffer({ resolveWithObject: true });
-        expect([info.width, info.height]).toEqual([S, S]);
-        masks.push(Uint8Array.from({ length: S * S }, (_, k) => (data[k * info.channels] > 127 ? 1 : 0)));
-      }
     });
 
     it('reads all 298 annotations and prefers the SVG outline over the box', () => {
