@@ -1,6 +1,7 @@
 /**
  * artprobe's own maps on the toy CLIP (trained on painted shapes) reproduce the PyTorch reference metric table
- * (toy/A/saliency/metrics.json): pointing game (box) and energy pointing game (mask) per method, within ±0.03,
+ * (toy/A/saliency/metrics.json): pointing game (box), energy pointing game, AUROC and IoU@k (mask) per method,
+ * within ±0.03,
  * and the reference maps themselves (grid maps for all 298 pairs, pixel maps for the first 16).
  */
 import { readFileSync } from 'node:fs';
@@ -11,7 +12,13 @@ import type { AttributionMap } from '../../src/attribution/types.ts';
 import { type Clip, loadClip } from '../../src/core/clip.ts';
 import { resizeBilinear } from '../../src/core/resize-map.ts';
 import { SafetensorsFile } from '../../src/core/safetensors.ts';
-import { energyPointingGame, type PixelBox, pointingGame } from '../../src/regions/metrics.ts';
+import {
+  auroc,
+  energyPointingGame,
+  iouTopK,
+  type PixelBox,
+  pointingGame,
+} from '../../src/regions/metrics.ts';
 import { describeShared, sharedPath } from '../helpers/shared-data.ts';
 import { maxAbs, maxAbsDiff, useWasm } from '../helpers/tensors.ts';
 import { loadToyPairs, type ToyPair } from '../helpers/toy.ts';
@@ -28,12 +35,12 @@ const METHODS = {
   occlusion: { metrics: 'occlusion', map: 'occlusion' },
 } as const;
 
-describeShared('toy CLIP: artprobe maps reproduce the reference pointing-game table', ['toy/A'], () => {
+describeShared('toy CLIP: artprobe maps reproduce the reference metric table', ['toy/A'], () => {
   let clip: Clip;
   let pairs: ToyPair[];
   let boxes: PixelBox[];
   let masks: Uint8Array[];
-  let reference: Record<string, { pointing: number; energy: number }>;
+  let reference: Record<string, { pointing: number; energy: number; auroc: number; iou_topk: number }>;
   let refMaps: SafetensorsFile;
   const report: string[] = [];
 
@@ -87,23 +94,22 @@ describeShared('toy CLIP: artprobe maps reproduce the reference pointing-game ta
     ['occlusion', { batch: 49 }],
   ];
   for (const [id, params] of cases) {
-    it(`${id}: pointing game and energy pointing game within ±0.03 of the reference; maps match`, async () => {
+    it(`${id}: pointing game, energy pointing game, AUROC and IoU@k within ±0.03 of the reference; maps match`, async () => {
       const maps = await mapsFor(id, params);
-      let pointing = 0;
-      let energy = 0;
+      const sums = { pointing: 0, energy: 0, auroc: 0, iou_topk: 0 };
       maps.forEach((m, i) => {
         const up = resizeBilinear(m.values, m.grid.rows, m.grid.cols, S, S);
-        pointing += pointingGame(up, S, S, boxes[i]);
-        energy += energyPointingGame(up, masks[i]);
+        sums.pointing += pointingGame(up, S, S, boxes[i]);
+        sums.energy += energyPointingGame(up, masks[i]);
+        sums.auroc += auroc(up, masks[i]);
+        sums.iou_topk += iouTopK(up, masks[i]);
       });
-      pointing /= maps.length;
-      energy /= maps.length;
       const ref = reference[METHODS[id].metrics];
+      const keys = ['pointing', 'energy', 'auroc', 'iou_topk'] as const;
       report.push(
-        `${id.padEnd(21)} pointing ${pointing.toFixed(3)} (ref ${ref.pointing.toFixed(3)})  energy ${energy.toFixed(3)} (ref ${ref.energy.toFixed(3)})`,
+        `${id.padEnd(21)} ${keys.map((k) => `${k} ${(sums[k] / maps.length).toFixed(4)} (ref ${ref[k].toFixed(4)})`).join('  ')}`,
       );
-      expect(Math.abs(pointing - ref.pointing)).toBeLessThanOrEqual(0.03);
-      expect(Math.abs(energy - ref.energy)).toBeLessThanOrEqual(0.03);
+      for (const k of keys) expect(Math.abs(sums[k] / maps.length - ref[k]), k).toBeLessThanOrEqual(0.03);
       // the maps themselves: all 298 grid maps, or the 16 stored pixel maps
       const refName = METHODS[id].map;
       const ref3 = refMaps.getFloat32(refName);
