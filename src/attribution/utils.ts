@@ -46,6 +46,29 @@ export function scoreRows(model: ClipModel, emb: tf.Tensor2D, rowTargets: Prepar
   return total as tf.Tensor1D;
 }
 
+/** The wasm backend's heap cannot grow past 4 GB; stay clearly below it. */
+const WASM_HEAP_BUDGET = 3.6e9;
+
+/**
+ * Refuses, with a clear message, a backward pass that cannot fit the wasm heap (which aborts the process when
+ * exhausted). Estimate: live tensors (mostly weights) × 1.6 for the matmul engine's packed copies, plus the
+ * activations a backward pass keeps, ≈ 120 floats × width per token and layer (measured on ViT-B/32: batch 8
+ * keeps ~1.7 GB). ViT-B models fit; ViT-L/14 does not (use tfjs-node, or rollout and occlusion).
+ */
+export function checkGradientMemory(model: ClipModel, rows: number): void {
+  if (tf.getBackend() !== 'wasm') return;
+  const { width, layers } = model.config.vision;
+  const activations = rows * model.visionTokens * layers * 120 * width * 4;
+  const need = tf.memory().numBytes * 1.6 + activations;
+  if (need > WASM_HEAP_BUDGET) {
+    throw new Error(
+      `gradient methods on this model need about ${(need / 1e9).toFixed(1)} GB, more than the wasm backend's 4 GB heap ` +
+        `(${model.visionTokens} tokens × ${layers} layers × width ${width}); use rollout or occlusion, or install ` +
+        '@tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu (see README)',
+    );
+  }
+}
+
 /**
  * Gradient of each row's target score with respect to its normalised pixels.
  * pixels [B, 3, S, S] -> grads (flat [B, 3, S, S]) and scores [B].
@@ -55,6 +78,7 @@ export function inputGradients(
   pixels: tf.Tensor4D,
   rowTargets: PreparedTarget[],
 ): { grads: Float32Array; scores: Float32Array } {
+  checkGradientMemory(model, pixels.shape[0]);
   const [grads, scores] = tidyRead(() => {
     let scores: tf.Tensor1D | undefined;
     const g = tf.grad((x: tf.Tensor) => {
@@ -95,6 +119,7 @@ export function attentionGradients(
   const { layers, heads } = model.config.vision;
   const B = pixels.shape[0];
   const T = model.visionTokens;
+  checkGradientMemory(model, B);
   const read = tidyRead(() => {
     const deltas = Array.from({ length: layers }, () => tf.zeros([B, heads, T, T]));
     const kept: tf.Tensor[] = [];

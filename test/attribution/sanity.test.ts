@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainImage } from '../../src/attribution/explain.ts';
 import { attribute, getMethod, METHODS } from '../../src/attribution/registry.ts';
 import { checkTarget, disposeTarget } from '../../src/attribution/target.ts';
+import { checkGradientMemory } from '../../src/attribution/utils.ts';
 import { parseTargets } from '../../src/cli/commands/explain.ts';
 import { type Clip, loadClip } from '../../src/core/clip.ts';
 import { ClipModel } from '../../src/core/clip-model.ts';
@@ -155,6 +156,19 @@ describeShared('sanity checks of the attribution methods', ['toy/A', 'golden/mod
     expect(label?.score).toBeGreaterThan(0);
     expect(label?.score).toBeLessThan(1);
     expect(getMethod('occlusion').signed).toBe(true);
+  });
+});
+
+describe('memory guard of backward passes on the wasm backend', () => {
+  it('refuses a ViT-L/14@336-sized backward pass with a clear message, lets ViT-B/32 at batch 8 through', async () => {
+    await useWasm();
+    const shaped = (width: number, layers: number, tokens: number) =>
+      ({ config: { vision: { width, layers } }, visionTokens: tokens }) as unknown as ClipModel;
+    expect(() => checkGradientMemory(shaped(1024, 24, 577), 1)).toThrow(
+      /more than the wasm backend's 4 GB heap.*tfjs-node/,
+    );
+    expect(() => checkGradientMemory(shaped(768, 12, 50), 8)).not.toThrow();
+    expect(() => checkGradientMemory(shaped(768, 12, 197), 2)).not.toThrow();
   });
 });
 
