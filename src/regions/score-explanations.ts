@@ -42,7 +42,8 @@ export interface ScoreReport {
   notes: string[];
 }
 
-const METRIC_KEYS: (keyof MapScores)[] = [
+/** Every metric of {@link MapScores}, in report order. */
+export const METRIC_KEYS: (keyof MapScores)[] = [
   'pointing',
   'pointingTol',
   'energy',

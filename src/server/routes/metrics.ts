@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { readNpy } from '../../core/npy.ts';
 import { scoreMap } from '../../regions/metrics.ts';
 import { rasterizeRegion } from '../../regions/rasterize.ts';
+import { METRIC_KEYS } from '../../regions/score-explanations.ts';
 import type { AppContext } from '../app.ts';
 import { HttpError } from '../jobs.ts';
 import { UUID, withErrors } from '../schemas.ts';
@@ -26,19 +27,7 @@ const ROW = {
     label: { type: 'string' },
     dimension: { type: ['string', 'null'] },
     area: { type: 'integer' },
-    ...Object.fromEntries(
-      [
-        'pointing',
-        'pointingTol',
-        'energy',
-        'massAccuracy',
-        'rankAccuracy',
-        'auroc',
-        'aurocAbs',
-        'iouTopK',
-        'nss',
-      ].map((k) => [k, num]),
-    ),
+    ...Object.fromEntries(METRIC_KEYS.map((k) => [k, num])),
   },
 };
 
