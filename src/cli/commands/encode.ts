@@ -43,13 +43,10 @@ export function register(program: Command): void {
           throw new Error('encode: give at least one --image or --text');
         const clip = await loadClip(opts.model, opts.maxPixels ? { maxPixels: opts.maxPixels } : {});
         try {
-          const imageRaw = await clip.encodeImage(opts.image);
-          const textRaw = await clip.encodeText(opts.text);
+          const r = await clip.logits(opts.image, opts.text);
+          const [imageRaw, textRaw, logits] = [r.imageEmbeds, r.textEmbeds, r.logitsPerImage];
           const imageEmbeds = imageRaw.map(normalise);
           const textEmbeds = textRaw.map(normalise);
-          const logits = imageEmbeds.map((iv) =>
-            textEmbeds.map((tv) => clip.model.logitScale * iv.reduce((a, x, k) => a + x * tv[k], 0)),
-          );
           if (opts.json) {
             process.stdout.write(
               `${JSON.stringify({

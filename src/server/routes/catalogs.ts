@@ -13,6 +13,7 @@ import { parseCsvTable } from '../../probe/embeddings.ts';
 import type { AppContext } from '../app.ts';
 import { HttpError } from '../jobs.ts';
 import { idParams, OK, UUID, withErrors } from '../schemas.ts';
+import { readUpload } from '../upload.ts';
 import type { CatalogRow } from '../workspace.ts';
 import { cleanName } from './paintings.ts';
 
@@ -100,13 +101,8 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: AppContext): vo
       },
     },
     async (req, reply) => {
-      if (!req.isMultipart())
-        throw new HttpError(415, 'upload the catalog as multipart/form-data with a "file" field');
-      const part = await req.file();
-      if (!part) throw new HttpError(400, 'the upload has no file part (field "file")');
-      const bytes = await part.toBuffer();
-      const name = cleanName(part.filename, 'catalog');
-      if (bytes.length === 0) throw new HttpError(400, `${name}: empty file`);
+      const { bytes, filename } = await readUpload(req, 'catalog');
+      const name = cleanName(filename, 'catalog');
       const { format, rows } = await parseCatalog(bytes, name);
       if (rows.length > 1_000_000) throw new HttpError(413, `${name}: more than 1 000 000 rows`);
       const byName = new Map(ws.listPaintings().map((p) => [p.name, p.id]));

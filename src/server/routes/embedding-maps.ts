@@ -27,6 +27,7 @@ import {
   UUID,
   withErrors,
 } from '../schemas.ts';
+import { readUpload } from '../upload.ts';
 import type { EmbeddingTableRow } from '../workspace.ts';
 import { cleanName } from './paintings.ts';
 
@@ -95,19 +96,9 @@ export function registerEmbeddingMapRoutes(app: FastifyInstance, ctx: AppContext
       },
     },
     async (req, reply) => {
-      if (!req.isMultipart())
-        throw new HttpError(415, 'upload the table as multipart/form-data with a "file" field');
-      const part = await req.file();
-      if (!part) throw new HttpError(400, 'the upload has no file part (field "file")');
-      if (part.fieldname !== 'file')
-        throw new HttpError(400, `unexpected file field "${part.fieldname}" (use "file")`);
-      const bytes = await part.toBuffer();
-      if (bytes.length === 0) throw new HttpError(400, 'the uploaded file is empty');
-      const field = (n: string) => {
-        const f = part.fields[n] as { value?: unknown } | undefined;
-        return typeof f?.value === 'string' ? f.value.trim() : '';
-      };
-      const filename = cleanName(part.filename, 'embeddings');
+      const upload = await readUpload(req, 'embeddings table');
+      const { bytes, field } = upload;
+      const filename = cleanName(upload.filename, 'embeddings');
       const name = cleanName(field('name') || filename.replace(/\.[^.]+$/, ''), 'embeddings');
       const column = field('column');
       const format = detectTableFormat(bytes, filename);

@@ -14,6 +14,7 @@ import type { AppContext } from '../app.ts';
 import { fetchImageUrl } from '../fetch-image.ts';
 import { HttpError } from '../jobs.ts';
 import { idParams, OK, PAINTING, PAINTING_ID, withErrors } from '../schemas.ts';
+import { readUpload } from '../upload.ts';
 import { IMAGE_EXTS, type PaintingRow, type Workspace } from '../workspace.ts';
 
 const MIME: Record<string, string> = {
@@ -83,16 +84,8 @@ export function registerPaintingRoutes(app: FastifyInstance, ctx: AppContext): v
       },
     },
     async (req, reply) => {
-      if (!req.isMultipart())
-        throw new HttpError(415, 'upload the painting as multipart/form-data with a "file" field');
-      const part = await req.file();
-      if (!part) throw new HttpError(400, 'the upload has no file part (field "file")');
-      if (part.fieldname !== 'file')
-        throw new HttpError(400, `unexpected file field "${part.fieldname}" (use "file")`);
-      const bytes = await part.toBuffer();
-      if (bytes.length === 0) throw new HttpError(400, 'the uploaded file is empty');
-      const field = part.fields.name as { value?: unknown } | undefined;
-      const name = cleanName(typeof field?.value === 'string' ? field.value : part.filename, 'painting');
+      const { bytes, filename, field } = await readUpload(req, 'painting');
+      const name = cleanName(field('name') || filename, 'painting');
       const info = await checkImageBytes(bytes, ctx.opts.maxPixels, `upload "${name}"`);
       const { painting, created } = await ws.addPainting(bytes, { name, info });
       reply.code(created ? 201 : 200);
