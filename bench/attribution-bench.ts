@@ -4,16 +4,16 @@
  * Prompts are random text embeddings, so no tokenizer is needed.
  *
  * @example
- * const res = await benchAttribution(model, cfg, { quick: false });
+ * const res = await benchAttribution(engine, cfg, { quick: false });
  */
-import * as tf from '@tensorflow/tfjs';
 import { getMethod } from '../src/attribution/registry.ts';
-import { disposeTarget, type PreparedTarget, prepareTarget } from '../src/attribution/target.ts';
+import type { PreparedTarget } from '../src/attribution/target.ts';
 import type { AttributionInput, MethodId } from '../src/attribution/types.ts';
 import { createRng } from '../src/attribution/utils.ts';
 import type { ClipConfig } from '../src/core/clip-config.ts';
-import type { ClipModel } from '../src/core/clip-model.ts';
+import type { ClipEngine } from '../src/engine/engine.ts';
 import { timeOnce } from './common.ts';
+import { engineLabel, randomTarget } from './model-bench.ts';
 
 export interface AttributionRow {
   method: MethodId;
@@ -26,6 +26,8 @@ export interface AttributionRow {
 }
 
 export interface AttributionResult {
+  /** `onnx` or `tfjs-wasm`. */
+  engine: string;
   rows: AttributionRow[];
   occlusion8over1: number;
   occlusion8over1Cpu: number;
@@ -54,7 +56,7 @@ function methodPlan(quick: boolean): { id: MethodId; params: Record<string, unkn
 }
 
 export async function benchAttribution(
-  model: ClipModel,
+  model: ClipEngine,
   cfg: ClipConfig,
   o: { quick: boolean; log?: (s: string) => void },
 ): Promise<AttributionResult> {
@@ -64,12 +66,9 @@ export async function benchAttribution(
     model,
     pixels: Float32Array.from({ length: 3 * S * S }, () => rng.normal()),
   };
-  const targets: PreparedTarget[] = Array.from({ length: 8 }, (_, i) => {
-    const e = tf.randomNormal([1, cfg.embedDim], 0, 1, 'float32', 100 + i) as tf.Tensor2D;
-    const t = prepareTarget({ kind: 'prompt', prompt: `random prompt ${i}` }, e);
-    e.dispose();
-    return t;
-  });
+  const targets: PreparedTarget[] = Array.from({ length: 8 }, (_, i) =>
+    randomTarget(cfg, 100 + i, `random prompt ${i}`),
+  );
   const run = async (id: MethodId, params: Record<string, unknown>, ts: PreparedTarget[]) => {
     const m = getMethod(id);
     let maps: Awaited<ReturnType<typeof m.attributeMany>> = [];
@@ -114,8 +113,8 @@ export async function benchAttribution(
   o.log?.(
     `  occlusion, 1 prompt: ${occ1.seconds.toFixed(2)} s (CPU ${occ1.cpuSeconds.toFixed(2)} s)${o.quick ? '' : ', fastest of 2'}`,
   );
-  targets.forEach(disposeTarget);
   return {
+    engine: engineLabel(model),
     rows,
     occlusion8over1: occ8.seconds / occ1.seconds,
     occlusion8over1Cpu: occ8.cpuSeconds / occ1.cpuSeconds,

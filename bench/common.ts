@@ -5,10 +5,15 @@
  * @example
  * const t = timeRuns(() => work(), { warmup: 1, runs: 3 }); // { medianMs, runsMs }
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { type ClipConfig, parseHfConfig } from '../src/core/clip-config.ts';
 import { ClipModel } from '../src/core/clip-model.ts';
 import { hfConfigJson, randomClipParams } from '../src/core/random-weights.ts';
+import type { ClipEngine, EngineKind } from '../src/engine/engine.ts';
+import { TfjsEngine } from '../src/engine/tfjs-engine.ts';
 
 export interface Timing {
   medianMs: number;
@@ -23,16 +28,19 @@ export interface Timing {
  * Times several workloads with their runs interleaved (a, b, a, b, …), so that load from other processes
  * affects all of them alike and ratios stay meaningful. Each workload runs once untimed first.
  */
-export function timeInterleaved(fns: Record<string, () => void>, runs: number): Record<string, Timing> {
+export async function timeInterleaved(
+  fns: Record<string, () => unknown>,
+  runs: number,
+): Promise<Record<string, Timing>> {
   const names = Object.keys(fns);
   const wall: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
   const cpu: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
-  for (const fn of Object.values(fns)) fn();
+  for (const fn of Object.values(fns)) await fn();
   for (let r = 0; r < runs; r++) {
     for (const name of names) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      fns[name]();
+      await fns[name]();
       wall[name].push(performance.now() - t0);
       const c = process.cpuUsage(c0);
       cpu[name].push((c.user + c.system) / 1000);
@@ -93,10 +101,35 @@ export function memorySnapshot(): MemorySnapshot {
   };
 }
 
-/** ViT-B/32-shaped config (transformers layout) and a model with seeded random weights. */
-export function makeB32Model(seed = 1): { cfg: ClipConfig; model: ClipModel } {
-  const cfg = parseHfConfig(hfConfigJson());
-  return { cfg, model: ClipModel.fromParams(cfg, randomClipParams(cfg, seed)) };
+/** ViT-B/32-shaped config (transformers layout). */
+export function b32Config(): ClipConfig {
+  return parseHfConfig(hfConfigJson());
+}
+
+/**
+ * An engine over seeded random weights: the TF.js reference (wasm) or ONNX Runtime compiled into a temporary
+ * folder that `dispose` removes.
+ */
+export async function makeEngine(
+  kind: EngineKind,
+  cfg: ClipConfig,
+  seed = 1,
+): Promise<{ engine: ClipEngine; dispose(): void }> {
+  const params = randomClipParams(cfg, seed);
+  if (kind === 'tfjs') {
+    const engine = new TfjsEngine(ClipModel.fromParams(cfg, params));
+    return { engine, dispose: () => engine.dispose() };
+  }
+  const { OnnxEngine } = await import('../src/engine/onnx/onnx-engine.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'artprobe-bench-onnx-'));
+  const engine = await OnnxEngine.create(cfg, params, { cacheDir: dir });
+  return {
+    engine,
+    dispose: () => {
+      engine.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**

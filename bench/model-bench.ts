@@ -6,11 +6,10 @@
  * const rows = await benchModel(model, cfg, { runs: 3, peakGflops: 44 });
  */
 import * as tf from '@tensorflow/tfjs';
-import { disposeTarget, prepareTarget } from '../src/attribution/target.ts';
+import { prepareTarget } from '../src/attribution/target.ts';
 import { createRng, inputGradients, stackPixels } from '../src/attribution/utils.ts';
 import type { ClipConfig } from '../src/core/clip-config.ts';
-import type { ClipModel } from '../src/core/clip-model.ts';
-import { tidyRead } from '../src/core/tidy-read.ts';
+import type { ClipEngine, EngineKind } from '../src/engine/engine.ts';
 import {
   spread,
   textForwardFlops,
@@ -20,6 +19,8 @@ import {
 } from './common.ts';
 
 export interface ModelRow {
+  /** `onnx` or `tfjs-wasm`. */
+  engine: string;
   workload: string;
   batch: number;
   /** Median and fastest ms per image / prompt. */
@@ -37,7 +38,7 @@ export interface ModelRow {
 }
 
 /** Normalised random image(s) [B, 3, S, S] (same image repeated). */
-function randomImages(B: number, S: number, seed: number): tf.Tensor4D {
+function randomImages(B: number, S: number, seed: number): Float32Array {
   const rng = createRng(seed);
   const img = Float32Array.from({ length: 3 * S * S }, () => rng.normal());
   return stackPixels(Array(B).fill(img), S);
@@ -59,24 +60,39 @@ export function randomPrompts(cfg: ClipConfig, B: number, lengths: number[], see
   return { ids, eot };
 }
 
-export function benchModel(
-  model: ClipModel,
+/** A prompt target with a random text direction. */
+export function randomTarget(cfg: ClipConfig, seed: number, prompt = 'random') {
+  const rng = createRng(seed);
+  return prepareTarget({ kind: 'prompt', prompt }, [
+    Float32Array.from({ length: cfg.embedDim }, () => rng.normal()),
+  ]);
+}
+
+/** The engine's name in results: `onnx` or `tfjs-<backend>`. */
+export function engineLabel(engine: ClipEngine): EngineKind | string {
+  return engine.kind === 'tfjs' ? `tfjs-${tf.getBackend()}` : engine.kind;
+}
+
+export async function benchModel(
+  engine: ClipEngine,
   cfg: ClipConfig,
   o: { runs: number; heavyRuns: number; peakGflops: number; log?: (s: string) => void },
-): ModelRow[] {
+): Promise<ModelRow[]> {
   const S = cfg.vision.imageSize;
+  const label = engineLabel(engine);
   const rows: ModelRow[] = [];
   // workloads timed together are interleaved; each entry: [name, batch, FLOPs per item, fn]
-  const group = (runs: number, items: [string, number, number, () => void][]) => {
-    for (const [, , , fn] of items) fn(); // first calls make the model's cached backward weights
+  const group = async (runs: number, items: [string, number, number, () => Promise<unknown>][]) => {
+    for (const [, , , fn] of items) await fn(); // first calls make the model's cached backward weights
     const kept = tf.memory().numTensors;
-    const times = timeInterleaved(Object.fromEntries(items.map(([name, , , fn]) => [name, fn])), runs);
+    const times = await timeInterleaved(Object.fromEntries(items.map(([name, , , fn]) => [name, fn])), runs);
     if (tf.memory().numTensors !== kept)
       throw new Error(`${items[0][0]}: ${tf.memory().numTensors - kept} tensors leaked`);
     for (const [name, batch, flops] of items) {
       const t = times[name];
       const msPerItem = t.medianMs / batch;
       rows.push({
+        engine: label,
         workload: name.replace(/ \(batch \d+\)$/, ''),
         batch,
         msPerItem,
@@ -89,49 +105,40 @@ export function benchModel(
       });
       const runsText = t.runsMs.map((x) => (x / batch).toFixed(0)).join(', ');
       o.log?.(
-        `  ${name}: ${msPerItem.toFixed(0)} ms/item (runs ${runsText}; CPU ${(t.cpuMedianMs / batch).toFixed(0)})`,
+        `  ${label} ${name}: ${msPerItem.toFixed(0)} ms/item (runs ${runsText}; CPU ${(t.cpuMedianMs / batch).toFixed(0)})`,
       );
     }
   };
-  const textEmb = tf.randomNormal([1, cfg.embedDim], 0, 1, 'float32', 7) as tf.Tensor2D;
-  const target = prepareTarget({ kind: 'prompt', prompt: 'random' }, textEmb);
-  textEmb.dispose();
+  const target = randomTarget(cfg, 7);
   for (const B of [1, 8]) {
     const x = randomImages(B, S, B);
-    group(B === 1 ? o.runs : o.heavyRuns, [
-      [
-        `image forward (batch ${B})`,
-        B,
-        visionForwardFlops(cfg),
-        () => void tidyRead(() => model.forwardVision(x).embeds),
-      ],
+    await group(B === 1 ? o.runs : o.heavyRuns, [
+      [`image forward (batch ${B})`, B, visionForwardFlops(cfg), () => engine.embedImages(x, B)],
       [
         `image forward + input gradient (batch ${B})`,
         B,
         visionGradientFlops(cfg),
-        () => void inputGradients(model, x, Array(B).fill(target)),
+        () => inputGradients(engine, x, Array(B).fill(target)),
       ],
     ]);
-    x.dispose();
   }
-  disposeTarget(target);
   // 8 typical prompts of 6–10 tokens (the tower runs on max(EOT)+1 = 10 positions), and the full context
   const short = randomPrompts(cfg, 8, [8, 6, 10, 7, 9, 8, 7, 9], 3);
   const full = randomPrompts(cfg, 8, [cfg.text.contextLength], 4);
   const L = Math.max(...short.eot) + 1;
   const C = cfg.text.contextLength;
-  group(o.runs, [
+  await group(o.runs, [
     [
       `text forward, ~8 tokens (${L} positions)`,
       8,
       textForwardFlops(cfg, L),
-      () => void tidyRead(() => model.forwardText(short.ids, short.eot).embeds),
+      () => engine.embedTexts(short.ids, short.eot),
     ],
     [
       `text forward, full ${C} context`,
       8,
       textForwardFlops(cfg, C),
-      () => void tidyRead(() => model.forwardText(full.ids, full.eot, { fullContext: true }).embeds),
+      () => engine.embedTexts(full.ids, full.eot),
     ],
   ]);
   return rows;

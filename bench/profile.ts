@@ -6,36 +6,41 @@
  * npx tsx bench/profile.ts gradient 8
  */
 import * as tf from '@tensorflow/tfjs';
-import { disposeTarget, prepareTarget } from '../src/attribution/target.ts';
 import { inputGradients, stackPixels } from '../src/attribution/utils.ts';
 import { initBackend } from '../src/core/backend.ts';
+import { ClipModel } from '../src/core/clip-model.ts';
+import { randomClipParams } from '../src/core/random-weights.ts';
 import { tidyRead } from '../src/core/tidy-read.ts';
-import { makeB32Model } from './common.ts';
-import { randomPrompts } from './model-bench.ts';
+import { TfjsEngine } from '../src/engine/tfjs-engine.ts';
+import { b32Config } from './common.ts';
+import { randomPrompts, randomTarget } from './model-bench.ts';
 import { formatTable } from './report.ts';
 
 const [what = 'gradient', bArg = '8'] = process.argv.slice(2);
 const B = Number(bArg);
 await initBackend('wasm');
-const { cfg, model } = makeB32Model();
+const cfg = b32Config();
+const model = ClipModel.fromParams(cfg, randomClipParams(cfg, 1));
+const engine = new TfjsEngine(model);
 const S = cfg.vision.imageSize;
 const x = stackPixels(Array(B).fill(new Float32Array(3 * S * S).map(() => Math.random())), S);
-const e = tf.randomNormal([1, cfg.embedDim]) as tf.Tensor2D;
-const target = prepareTarget({ kind: 'prompt', prompt: 'p' }, e);
+const target = randomTarget(cfg, 1);
 const prompts = randomPrompts(cfg, B, [77], 1);
-const work: Record<string, () => void> = {
-  forward: () => void tidyRead(() => model.forwardVision(x).embeds),
-  gradient: () => void inputGradients(model, x, Array(B).fill(target)),
+const work: Record<string, () => unknown> = {
+  forward: () => engine.embedImages(x, B),
+  gradient: () => inputGradients(engine, x, Array(B).fill(target)),
   text: () => void tidyRead(() => model.forwardText(prompts.ids, prompts.eot, { fullContext: true }).embeds),
 };
 const fn = work[what];
 if (!fn) throw new Error(`unknown workload ${what} (forward, gradient, text)`);
-fn();
+await fn();
 const t0 = performance.now();
-fn();
+await fn();
 const wall = performance.now() - t0;
 const t1 = performance.now();
-const prof = await tf.profile(fn);
+const prof = await tf.profile(async () => {
+  await fn();
+});
 const wallProfiled = performance.now() - t1;
 const agg = new Map<string, { ms: number; n: number }>();
 let total = 0;
@@ -70,6 +75,4 @@ console.log(
       .map(([k, v]) => [k, v.n, Math.round(v.ms), `${((100 * v.ms) / total).toFixed(1)}%`]),
   ),
 );
-disposeTarget(target);
-tf.dispose([x, e]);
-model.dispose();
+engine.dispose();

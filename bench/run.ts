@@ -14,13 +14,15 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend.ts';
 import { type AttributionResult, benchAttribution } from './attribution-bench.ts';
-import { type MemorySnapshot, makeB32Model, memorySnapshot, round } from './common.ts';
+import { b32Config, type MemorySnapshot, makeEngine, memorySnapshot, round } from './common.ts';
 import { measureMatmul } from './matmul.ts';
 import { benchModel, type ModelRow } from './model-bench.ts';
 import { checkTarget, formatChecks, formatTable, type TargetCheck } from './report.ts';
 import { runServerLoadBench, type ServerLoadResult } from './server-load.ts';
+import { runVitlBench, type VitlResult } from './vitl-bench.ts';
 
-type Section = 'model' | 'attribution' | 'server';
+type Section = 'model' | 'attribution' | 'server' | 'vitl';
+const SECTIONS: Section[] = ['model', 'attribution', 'server', 'vitl'];
 
 function parseArgs(argv: string[]): { quick: boolean; only?: Section } {
   let quick = false;
@@ -30,16 +32,14 @@ function parseArgs(argv: string[]): { quick: boolean; only?: Section } {
     if (a === '--quick') quick = true;
     else if (a === '--only' || a.startsWith('--only=')) {
       const v = a.includes('=') ? a.slice(7) : argv[++i];
-      if (v !== 'model' && v !== 'attribution' && v !== 'server')
-        throw new Error(`--only must be "model", "attribution" or "server", got ${JSON.stringify(v)}`);
-      only = v;
+      if (!SECTIONS.includes(v as Section))
+        throw new Error(`--only must be one of ${SECTIONS.join(', ')}, got ${JSON.stringify(v)}`);
+      only = v as Section;
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--only model|attribution|server]');
+      console.log(`usage: npm run bench -- [--quick] [--only ${SECTIONS.join('|')}]`);
       process.exit(0);
     } else
-      throw new Error(
-        `unknown option ${JSON.stringify(a)} (known: --quick, --only model|attribution|server)`,
-      );
+      throw new Error(`unknown option ${JSON.stringify(a)} (known: --quick, --only ${SECTIONS.join('|')})`);
   }
   return { quick, only };
 }
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
       `${opts.quick ? ', QUICK mode' : ''}`,
   );
 
-  const { cfg, model } = makeB32Model();
+  const cfg = b32Config();
   const memory: Record<string, MemorySnapshot> = { start: memorySnapshot() };
   const mm = measureMatmul({ runs: opts.quick ? 3 : 7 });
   log(`\nMatmul throughput (2-D, non-transposed = wasm fast path; fastest of ${opts.quick ? 3 : 7})`);
@@ -71,21 +71,30 @@ async function main(): Promise<void> {
   const checks: TargetCheck[] = [];
   let modelRows: ModelRow[] | undefined;
   if (!opts.only || opts.only === 'model') {
-    log('\nModel (issue 2): timing…');
-    modelRows = benchModel(model, cfg, {
-      runs: opts.quick ? 3 : 7,
-      heavyRuns: opts.quick ? 1 : 5,
-      peakGflops: mm.peakGflops,
-      log,
-    });
-    memory.model = memorySnapshot();
+    modelRows = [];
+    for (const kind of ['tfjs', 'onnx'] as const) {
+      log(`\nModel on ${kind}: timing…`);
+      const { engine, dispose } = await makeEngine(kind, cfg);
+      modelRows.push(
+        ...(await benchModel(engine, cfg, {
+          runs: opts.quick ? 3 : 7,
+          heavyRuns: opts.quick ? 1 : 5,
+          peakGflops: mm.peakGflops,
+          log,
+        })),
+      );
+      dispose();
+      memory[`model ${kind}`] = memorySnapshot();
+    }
+    const rows = modelRows;
     log(
       `\nModel (median of ${opts.quick ? '3 (batch 8: 1)' : '7 (batch 8: 5)'} interleaved runs after warm-up; ` +
-        `of matmul = achieved GFLOP/s ÷ ${mm.peakGflops.toFixed(1)} GFLOP/s)`,
+        `of matmul = achieved GFLOP/s ÷ ${mm.peakGflops.toFixed(1)} GFLOP/s, the wasm fast path)`,
     );
     log(
       formatTable(
         [
+          'engine',
           'workload',
           'batch',
           'ms/item',
@@ -93,10 +102,11 @@ async function main(): Promise<void> {
           'CPU ms/item',
           'GFLOP/item',
           'GFLOP/s',
-          'of matmul',
+          'of wasm matmul',
           'spread',
         ],
-        modelRows.map((r) => [
+        rows.map((r) => [
+          r.engine,
           r.workload,
           r.batch,
           r.msPerItem,
@@ -109,55 +119,99 @@ async function main(): Promise<void> {
         ]),
       ),
     );
+    const wasm = rows.find((r) => r.engine !== 'onnx')?.engine ?? 'tfjs-wasm';
     for (const [clock, key] of [
       ['median', 'msPerItem'],
       ['best run', 'minMsPerItem'],
     ] as const) {
-      const per = (w: string, b: number) =>
-        modelRows?.find((r) => r.workload === w && r.batch === b)?.[key] ?? Number.NaN;
-      checks.push(checkTarget(`image forward, batch 8 (${clock})`, per('image forward', 8), 400, 'ms/image'));
+      const per = (e: string, w: string, b: number) =>
+        rows.find((r) => r.engine === e && r.workload === w && r.batch === b)?.[key] ?? Number.NaN;
+      const fwd = 'image forward';
+      const grad = 'image forward + input gradient';
+      checks.push(
+        checkTarget(`${wasm} image forward, batch 8 (${clock})`, per(wasm, fwd, 8), 400, 'ms/image'),
+      );
+      checks.push(
+        checkTarget(
+          `${wasm} forward+gradient ÷ forward, batch 8 (${clock})`,
+          per(wasm, grad, 8) / per(wasm, fwd, 8),
+          3,
+          '×',
+        ),
+      );
+      checks.push(
+        checkTarget(
+          `onnx ÷ ${wasm}, image forward, batch 8 (${clock}; 6× faster)`,
+          per('onnx', fwd, 8) / per(wasm, fwd, 8),
+          1 / 6,
+          '×',
+        ),
+      );
+      checks.push(
+        checkTarget(
+          `onnx ÷ ${wasm}, forward + input gradient, batch 8 (${clock}; 5× faster)`,
+          per('onnx', grad, 8) / per(wasm, grad, 8),
+          1 / 5,
+          '×',
+        ),
+      );
       for (const b of [8, 1]) {
-        const ratio = per('image forward + input gradient', b) / per('image forward', b);
-        checks.push(checkTarget(`forward+gradient ÷ forward, batch ${b} (${clock})`, ratio, 3, '×'));
+        checks.push(
+          checkTarget(
+            `onnx forward+gradient ÷ forward, batch ${b} (${clock})`,
+            per('onnx', grad, b) / per('onnx', fwd, b),
+            2.5,
+            '×',
+          ),
+        );
       }
     }
   }
 
-  let attribution: AttributionResult | undefined;
+  let attribution: AttributionResult[] | undefined;
   if (!opts.only || opts.only === 'attribution') {
-    log(`\nAttribution (issue 3): one ${cfg.vision.imageSize}px image × 8 random prompts, one run each…`);
-    attribution = await benchAttribution(model, cfg, { quick: opts.quick, log });
-    memory.attribution = memorySnapshot();
+    attribution = [];
+    for (const kind of ['onnx', 'tfjs'] as const) {
+      log(`\nAttribution on ${kind}: one ${cfg.vision.imageSize}px image × 8 random prompts, one run each…`);
+      const { engine, dispose } = await makeEngine(kind, cfg);
+      attribution.push(await benchAttribution(engine, cfg, { quick: opts.quick, log }));
+      dispose();
+      memory[`attribution ${kind}`] = memorySnapshot();
+    }
     log(`\nAttribution (seconds; one run each${opts.quick ? '' : ', occlusion rows fastest of 2'})`);
     log(
       formatTable(
-        ['method', 'params', 'prompts', 'seconds', 'CPU s', 'work'],
-        attribution.rows.map((r) => [
-          r.method,
-          JSON.stringify(r.params),
-          r.prompts,
-          r.seconds,
-          r.cpuSeconds,
-          r.note,
-        ]),
+        ['engine', 'method', 'params', 'prompts', 'seconds', 'CPU s', 'work'],
+        attribution
+          .flatMap((a) => a.rows.map((r) => ({ ...r, engine: a.engine })))
+          .map((r) => [
+            r.engine,
+            r.method,
+            JSON.stringify(r.params),
+            r.prompts,
+            r.seconds,
+            r.cpuSeconds,
+            r.note,
+          ]),
       ),
     );
     if (opts.quick)
       log('(quick mode: SmoothGrad and IG at reduced sizes; full sizes are 16 samples and 32 steps)');
-    checks.push(
-      checkTarget('occlusion time, 8 prompts ÷ 1 prompt (wall)', attribution.occlusion8over1, 1.2, '×'),
-    );
-    checks.push(
-      checkTarget(
-        'occlusion time, 8 prompts ÷ 1 prompt (CPU time)',
-        attribution.occlusion8over1Cpu,
-        1.2,
-        '×',
-      ),
-    );
+    for (const a of attribution) {
+      checks.push(
+        checkTarget(`${a.engine} occlusion time, 8 prompts ÷ 1 prompt (wall)`, a.occlusion8over1, 1.2, '×'),
+      );
+      checks.push(
+        checkTarget(
+          `${a.engine} occlusion time, 8 prompts ÷ 1 prompt (CPU time)`,
+          a.occlusion8over1Cpu,
+          1.2,
+          '×',
+        ),
+      );
+    }
   }
 
-  model.dispose();
   let server: ServerLoadResult | undefined;
   if (!opts.only || opts.only === 'server') {
     log('\nServer (issue 6): 50 concurrent explanation requests with the toy model over loopback…');
@@ -187,6 +241,43 @@ async function main(): Promise<void> {
         Math.abs(server.dbJobs - server.requests),
         0,
         'jobs',
+      ),
+    );
+  }
+  let vitl: VitlResult | undefined;
+  if (!opts.only || opts.only === 'vitl') {
+    log(
+      '\nViT-L/14@336 (random weights) through `artprobe explain --engine onnx`: one 1024×768 painting × 8 prompts…',
+    );
+    vitl = await runVitlBench({ quick: opts.quick, log });
+    log(
+      formatTable(
+        ['method', 'params', 'prompts', 'seconds', 's per prompt', 'peak RSS MB'],
+        vitl.rows.map((r) => [
+          r.method,
+          JSON.stringify(r.params),
+          r.prompts,
+          r.seconds,
+          r.seconds / r.prompts,
+          r.peakRssMB,
+        ]),
+      ),
+    );
+    const sec = (m: string) => vitl?.rows.find((r) => r.method === m);
+    checks.push(checkTarget('ViT-L/14@336 onnx image forward', vitl.forwardSeconds, 2.5, 's/image'));
+    const g = sec('gradient');
+    if (g) checks.push(checkTarget('ViT-L/14@336 onnx input gradient', g.seconds / g.prompts, 6, 's/prompt'));
+    const c = sec('chefer-all');
+    if (c) checks.push(checkTarget('ViT-L/14@336 onnx Chefer-all', c.seconds / c.prompts, 10, 's/prompt'));
+    const o = sec('occlusion');
+    if (o)
+      checks.push(checkTarget('ViT-L/14@336 onnx occlusion 12×12 windows, 8 prompts', o.seconds, 300, 's'));
+    checks.push(
+      checkTarget(
+        'ViT-L/14@336 onnx peak RSS (any method)',
+        Math.max(...vitl.rows.map((r) => r.peakRssMB)),
+        12288,
+        'MB',
       ),
     );
   }
@@ -230,6 +321,7 @@ async function main(): Promise<void> {
         model: modelRows,
         attribution,
         server,
+        vitl,
         memory,
         checks,
         totalSeconds: round(totalS),

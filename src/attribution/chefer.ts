@@ -11,7 +11,6 @@
 import type { AttributionMethod, MethodId } from './types.ts';
 import {
   attentionGradients,
-  batchFor,
   checkInt,
   checkKnownParams,
   clsRow,
@@ -77,13 +76,12 @@ function makeChefer(id: MethodId, defaultStart: number, title: string): Attribut
       const start = params.startLayer < 0 ? L + params.startLayer : params.startLayer;
       if (start < 0 || start >= L)
         throw new Error(`${id}: startLayer ${params.startLayer} is outside 0..${L - 1}`);
-      return inBatches(targets, batchFor(input.model, params.batch), (chunk) => {
+      return inBatches(targets, input.model.batchFor(params.batch), async (chunk) => {
         const x = stackPixels(
           chunk.map(() => input.pixels),
           S,
         );
-        const { probs, grads, scores } = attentionGradients(input.model, x, chunk);
-        x.dispose();
+        const { probs, grads, scores } = await attentionGradients(input.model, x, chunk, start);
         return chunk.map((t, b) =>
           makeMap(input, {
             method: id,

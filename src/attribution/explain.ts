@@ -16,7 +16,7 @@
 import type { Clip } from '../core/clip.ts';
 import { decodeImage, type RgbImage } from '../core/image-decode.ts';
 import { getMethod } from './registry.ts';
-import { checkTarget, disposeTarget, type TargetSpec } from './target.ts';
+import { checkTarget, prepareTargets, type TargetSpec } from './target.ts';
 import type { AttributionMap, MethodId, ViewTransform } from './types.ts';
 import { mapToPainting, prepareView, VIEW_KINDS, type ViewKind } from './views.ts';
 
@@ -55,6 +55,8 @@ export interface ExplainResult {
   decoded: RgbImage;
   view: ViewTransform;
   entries: ExplainEntry[];
+  /** The engine that computed the maps (its description). */
+  engine: string;
 }
 
 /** Checks a request before any work is done; errors name the problem. */
@@ -89,49 +91,45 @@ export async function explainImage(
   });
   const imageId = name;
   const modelId = clip.id;
-  const targets = await clip.prepareTargets(req.targets);
+  const targets = await prepareTargets(clip, req.targets);
   const entries: ExplainEntry[] = [];
   const total = req.methods.length * view.inputs.length;
   let done = 0;
-  try {
-    for (const m of req.methods) {
-      const method = getMethod(m.id);
-      const params = method.resolveParams(m.params ?? {});
-      // perTile[tile][target]
-      const perTile: AttributionMap[][] = [];
-      for (let tile = 0; tile < view.inputs.length; tile++) {
-        perTile.push(
-          await method.attributeMany(
-            {
-              model: clip.model,
-              pixels: view.inputs[tile],
-              modelId,
-              imageId,
-              view: view.transform,
-              tile,
-              normalisation: { mean: clip.preprocessor.config.mean, std: clip.preprocessor.config.std },
-            },
-            targets,
-            params,
-          ),
-        );
-        onProgress?.(++done, total, `${name} ${method.id}`);
-      }
-      targets.forEach((t, ti) => {
-        const maps = perTile.map((row) => row[ti]);
-        entries.push({
-          method: method.id,
-          target: t.spec,
-          params: maps[0].params,
-          score: maps.reduce((a, x) => a + x.score, 0) / maps.length,
-          maps,
-          painting: mapToPainting(maps, view.transform),
-          signed: method.signed,
-        });
-      });
+  for (const m of req.methods) {
+    const method = getMethod(m.id);
+    const params = method.resolveParams(m.params ?? {});
+    // perTile[tile][target]
+    const perTile: AttributionMap[][] = [];
+    for (let tile = 0; tile < view.inputs.length; tile++) {
+      perTile.push(
+        await method.attributeMany(
+          {
+            model: clip.engine,
+            pixels: view.inputs[tile],
+            modelId,
+            imageId,
+            view: view.transform,
+            tile,
+            normalisation: { mean: clip.preprocessor.config.mean, std: clip.preprocessor.config.std },
+          },
+          targets,
+          params,
+        ),
+      );
+      onProgress?.(++done, total, `${name} ${method.id}`);
     }
-  } finally {
-    for (const t of targets) disposeTarget(t);
+    targets.forEach((t, ti) => {
+      const maps = perTile.map((row) => row[ti]);
+      entries.push({
+        method: method.id,
+        target: t.spec,
+        params: maps[0].params,
+        score: maps.reduce((a, x) => a + x.score, 0) / maps.length,
+        maps,
+        painting: mapToPainting(maps, view.transform),
+        signed: method.signed,
+      });
+    });
   }
-  return { image: name, decoded, view: view.transform, entries };
+  return { image: name, decoded, view: view.transform, entries, engine: clip.engine.description };
 }

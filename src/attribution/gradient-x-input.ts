@@ -22,7 +22,7 @@ export const gradientXInput: AttributionMethod<GradientXInputParams> = {
   },
   async attributeMany(input, targets, params) {
     const S = input.model.config.vision.imageSize;
-    return rawGradients(input, targets, params.batch).map(({ grad, score }, i) =>
+    return (await rawGradients(input, targets, params.batch)).map(({ grad, score }, i) =>
       makeMap(input, {
         method: 'gradient-x-input',
         target: targets[i].spec,

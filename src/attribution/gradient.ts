@@ -8,7 +8,6 @@
 import type { PreparedTarget } from './target.ts';
 import type { AttributionInput, AttributionMap, AttributionMethod } from './types.ts';
 import {
-  batchFor,
   checkInt,
   checkKnownParams,
   DEFAULT_BATCH,
@@ -24,15 +23,18 @@ export interface GradientParams {
 }
 
 /** Raw ∂s/∂x [3, S, S] for each target (used by gradient × input and by parity tests). */
-export function rawGradients(input: AttributionInput, targets: PreparedTarget[], batch: number) {
+export function rawGradients(
+  input: AttributionInput,
+  targets: PreparedTarget[],
+  batch: number,
+): Promise<{ grad: Float32Array; score: number }[]> {
   const S = input.model.config.vision.imageSize;
-  return inBatches(targets, batchFor(input.model, batch), (chunk) => {
+  return inBatches(targets, input.model.batchFor(batch), async (chunk) => {
     const x = stackPixels(
       chunk.map(() => input.pixels),
       S,
     );
-    const { grads, scores } = inputGradients(input.model, x, chunk);
-    x.dispose();
+    const { grads, scores } = await inputGradients(input.model, x, chunk);
     const n = 3 * S * S;
     return chunk.map((_, i) => ({ grad: grads.slice(i * n, (i + 1) * n), score: scores[i] }));
   });
@@ -48,7 +50,7 @@ export const gradient: AttributionMethod<GradientParams> = {
   },
   async attributeMany(input, targets, params): Promise<AttributionMap[]> {
     const S = input.model.config.vision.imageSize;
-    return rawGradients(input, targets, params.batch).map(({ grad, score }, i) =>
+    return (await rawGradients(input, targets, params.batch)).map(({ grad, score }, i) =>
       makeMap(input, {
         method: 'gradient',
         target: targets[i].spec,

@@ -12,7 +12,6 @@
 import { scoreImages } from './target.ts';
 import type { AttributionMethod } from './types.ts';
 import {
-  batchFor,
   checkChoice,
   checkInt,
   checkKnownParams,
@@ -74,27 +73,24 @@ export const integratedGradients: AttributionMethod<IntegratedGradientsParams> =
     const n = 3 * S * S;
     const rows = targets.flatMap((_, t) => Array.from({ length: params.steps }, (_, k) => ({ t, k })));
     const gradSums = targets.map(() => new Float32Array(n));
-    inBatches(rows, batchFor(input.model, params.batch), (chunk) => {
+    await inBatches(rows, input.model.batchFor(params.batch), async (chunk) => {
       const images = chunk.map(({ k }) => {
         const a = (k + 0.5) / params.steps;
         return x.map((v, i) => x0[i] + a * (v - x0[i]));
       });
       const batch = stackPixels(images, S);
-      const { grads } = inputGradients(
+      const { grads } = await inputGradients(
         input.model,
         batch,
         chunk.map((r) => targets[r.t]),
       );
-      batch.dispose();
       chunk.forEach((r, i) => {
         const acc = gradSums[r.t];
         for (let j = 0; j < n; j++) acc[j] += grads[i * n + j];
       });
       return [];
     });
-    const ends = stackPixels([x, x0], S);
-    const [sx, s0] = scoreImages(input.model, ends, targets);
-    ends.dispose();
+    const [sx, s0] = await scoreImages(input.model, stackPixels([x, x0], S), 2, targets);
     const diff = x.map((v, i) => v - x0[i]);
     return targets.map((t, i) => {
       const meanGrad = gradSums[i].map((g) => g / params.steps);

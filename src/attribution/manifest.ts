@@ -33,6 +33,8 @@ export interface ManifestEntry {
   view: string;
   tiles: number;
   painting_size: [number, number];
+  /** The engine that computed the map, e.g. "onnx (onnxruntime-node 1.30.0, cpu, 2 threads)". */
+  engine?: string;
   extras?: Record<string, number | number[]>;
 }
 
@@ -115,6 +117,7 @@ export async function writeExplanations(
       view: result.view.kind,
       tiles: e.maps.length,
       painting_size: [H, W],
+      engine: result.engine,
       ...(extras ? { extras } : {}),
     });
   }

@@ -12,7 +12,6 @@
 import { scoreImages } from './target.ts';
 import type { AttributionMethod } from './types.ts';
 import {
-  batchFor,
   checkChoice,
   checkInt,
   checkKnownParams,
@@ -82,17 +81,13 @@ export const occlusion: AttributionMethod<Partial<OcclusionParams>> = {
         }
       return img;
     };
-    const clean = stackPixels([x], S);
-    const [base] = scoreImages(input.model, clean, targets);
-    clean.dispose();
+    const [base] = await scoreImages(input.model, x, 1, targets);
     // drops[i][t] = s_t(x) − s_t(x occluded at position i)
-    const drops = inBatches(
+    const drops = await inBatches(
       positions,
-      batchFor(input.model, params.batch ?? DEFAULT_BATCH, true),
-      (chunk) => {
-        const batch = stackPixels(chunk.map(occlude), S);
-        const scores = scoreImages(input.model, batch, targets);
-        batch.dispose();
+      input.model.batchFor(params.batch ?? DEFAULT_BATCH, true),
+      async (chunk) => {
+        const scores = await scoreImages(input.model, stackPixels(chunk.map(occlude), S), chunk.length, targets);
         return scores.map((row) => row.map((s, t) => base[t] - s));
       },
     );

@@ -7,17 +7,15 @@
  * @example
  * const [m] = await rollout.attributeMany(input, [t], rollout.resolveParams({ headFusion: 'mean' }));
  */
-import { tidyRead } from '../core/tidy-read.ts';
+import { scoreEmbeddings } from '../engine/engine.ts';
 import type { AttributionMethod } from './types.ts';
 import {
   checkChoice,
   checkKnownParams,
   checkNumber,
-  cleanScores,
   clsRow,
   makeMap,
   rowTimesMatrix,
-  stackPixels,
 } from './utils.ts';
 
 export const HEAD_FUSIONS = ['mean', 'max', 'min'] as const;
@@ -81,14 +79,16 @@ export const rollout: AttributionMethod<RolloutParams> = {
     };
   },
   async attributeMany(input, targets, params) {
-    const { imageSize: S, heads: H, grid: G } = input.model.config.vision;
+    const { heads: H, grid: G } = input.model.config.vision;
     const T = input.model.visionTokens;
-    const attn = tidyRead(() => {
-      const x = stackPixels([input.pixels], S);
-      return input.model.forwardVision(x, { attentions: true }).attentions;
-    });
-    const values = rolloutFromAttentions(attn, H, T, params);
-    const scores = cleanScores(input, targets);
+    const { embeds, attentions } = await input.model.imageAttentions(input.pixels, 1);
+    const values = rolloutFromAttentions(attentions, H, T, params);
+    const [scores] = scoreEmbeddings(
+      embeds,
+      1,
+      targets.map((t) => t.head),
+      input.model.logitScale,
+    );
     return targets.map((t, i) =>
       makeMap(input, {
         method: 'rollout',

@@ -9,7 +9,6 @@
 import type { PreparedTarget } from './target.ts';
 import type { AttributionMethod } from './types.ts';
 import {
-  batchFor,
   checkInt,
   checkKnownParams,
   checkNumber,
@@ -59,14 +58,13 @@ export const smoothgrad: AttributionMethod<SmoothGradParams> = {
     const rows: { t: number; k: number }[] = targets.flatMap((_, t) => noisy.map((_, k) => ({ t, k })));
     const sums = targets.map(() => new Float32Array(S * S));
     const n = 3 * S * S;
-    inBatches(rows, batchFor(input.model, params.batch), (chunk) => {
+    await inBatches(rows, input.model.batchFor(params.batch), async (chunk) => {
       const batch = stackPixels(
         chunk.map((r) => noisy[r.k]),
         S,
       );
       const rowTargets: PreparedTarget[] = chunk.map((r) => targets[r.t]);
-      const { grads } = inputGradients(input.model, batch, rowTargets);
-      batch.dispose();
+      const { grads } = await inputGradients(input.model, batch, rowTargets);
       chunk.forEach((r, i) => {
         const m = sumAbsChannels(grads.subarray(i * n, (i + 1) * n), S);
         const acc = sums[r.t];
@@ -74,7 +72,7 @@ export const smoothgrad: AttributionMethod<SmoothGradParams> = {
       });
       return [];
     });
-    const scores = cleanScores(input, targets);
+    const scores = await cleanScores(input, targets);
     return targets.map((t, i) =>
       makeMap(input, {
         method: 'smoothgrad',

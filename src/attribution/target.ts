@@ -5,12 +5,10 @@
  * one matmul plus a small reduction.
  *
  * @example
- * const t = prepareTarget({ kind: 'contrast', a: 'a cat', b: 'a dog' }, (texts) => clip.textEmbeddings(texts));
- * const s = tf.tidy(() => scoreTarget(model, imageEmbeds, t)); // [B]
+ * const [t] = await prepareTargets(clip, [{ kind: 'contrast', a: 'a cat', b: 'a dog' }]);
+ * const [[s]] = await scoreImages(clip.engine, pixels, 1, [t]);
  */
-import * as tf from '@tensorflow/tfjs';
-import type { ClipModel } from '../core/clip-model.ts';
-import { tidyRead } from '../core/tidy-read.ts';
+import { type ClipEngine, type ScoreHead, scoreEmbeddings } from '../engine/engine.ts';
 
 export type TargetSpec =
   | { kind: 'prompt'; prompt: string }
@@ -24,11 +22,10 @@ export type TargetSpec =
   | { kind: 'contrast'; a: string; b: string }
   | { kind: 'ensemble'; label: string; prompts: string[] };
 
-/** A target with its text embeddings, normalised, as a kept tensor [K, E]; dispose when done. */
+/** A target with its score as data: unit text directions [K, E], weights and the softmax flag. */
 export interface PreparedTarget {
   spec: TargetSpec;
-  /** Normalised text embeddings [K, E]. */
-  text: tf.Tensor2D;
+  head: ScoreHead;
   /** Index of the label within the set (label targets). */
   index: number;
 }
@@ -104,66 +101,84 @@ export function targetPrompts(spec: TargetSpec): string[] {
 }
 
 /**
- * Builds a prepared target from raw (unnormalised) text embeddings of {@link targetPrompts}, [K, E].
+ * Builds a prepared target from raw (unnormalised) text embeddings of {@link targetPrompts}, one [E] per prompt.
  * Ensembles (and label sets with per-label prompts) average the normalised prompt embeddings and renormalise
- * (CLIP's prompt ensembling).
+ * (CLIP's prompt ensembling). The score itself is data ({@link ScoreHead}), so every engine can compute it.
+ *
+ * @example
+ * const t = prepareTarget({ kind: 'contrast', a: 'a cat', b: 'a dog' }, await clip.encodeText(['a cat', 'a dog']));
  */
-export function prepareTarget(spec: TargetSpec, textEmbeds: tf.Tensor2D): PreparedTarget {
+export function prepareTarget(spec: TargetSpec, textEmbeds: Float32Array[]): PreparedTarget {
   checkTarget(spec);
-  const text = tf.tidy(() => {
-    const n = tf.div(textEmbeds, tf.norm(textEmbeds, 'euclidean', 1, true)) as tf.Tensor2D; // [K, E]
-    const ensemble = (rows: tf.Tensor2D) => {
-      const mean = tf.mean(rows, 0, true); // [1, E]
-      return tf.div(mean, tf.norm(mean, 'euclidean', 1, true)) as tf.Tensor2D;
-    };
-    if (spec.kind === 'ensemble') return ensemble(n);
-    if (spec.kind !== 'label' || !spec.prompts) return n;
-    // one ensemble per label: rows [offset, offset + count) of the flattened prompts -> [labels, E]
+  const expected = targetPrompts(spec).length;
+  if (textEmbeds.length !== expected) {
+    throw new Error(`target: ${expected} text embeddings needed, got ${textEmbeds.length}`);
+  }
+  const unit = (v: ArrayLike<number>) => {
+    let n = 0;
+    for (let i = 0; i < v.length; i++) n += v[i] * v[i];
+    n = Math.sqrt(n);
+    return Float64Array.from(v, (x) => x / n);
+  };
+  const ensemble = (rows: Float64Array[]) => {
+    const mean = new Float64Array(rows[0].length);
+    for (const r of rows) for (let i = 0; i < r.length; i++) mean[i] += r[i] / rows.length;
+    return unit(mean);
+  };
+  const normed = textEmbeds.map(unit);
+  let rows: Float64Array[];
+  if (spec.kind === 'ensemble') rows = [ensemble(normed)];
+  else if (spec.kind === 'label' && spec.prompts) {
+    // one ensemble per label: rows [offset, offset + count) of the flattened prompts -> [labels][E]
     let offset = 0;
-    const rows = spec.prompts.map((ps) => {
-      const part = tf.slice(n, [offset, 0], [ps.length, -1]) as tf.Tensor2D;
+    rows = spec.prompts.map((ps) => {
+      const part = normed.slice(offset, offset + ps.length);
       offset += ps.length;
       return ensemble(part);
     });
-    return tf.concat(rows, 0) as tf.Tensor2D;
-  });
-  return { spec, text: tf.keep(text), index: spec.kind === 'label' ? spec.labels.indexOf(spec.label) : 0 };
-}
-
-/** Releases a prepared target's tensors. */
-export function disposeTarget(t: PreparedTarget): void {
-  t.text.dispose();
-}
-
-/**
- * Target score of each image: imageEmbeds [B, E] (unnormalised) -> [B]. Call inside tf.tidy / tf.grads.
- */
-export function scoreTarget(model: ClipModel, imageEmbeds: tf.Tensor2D, t: PreparedTarget): tf.Tensor1D {
-  const img = tf.div(imageEmbeds, tf.norm(imageEmbeds, 'euclidean', 1, true)) as tf.Tensor2D; // [B, E]
-  // logits [B, K]; the text side is a constant, so this product needs no transposed operand in backward
-  const logits = tf.mul(tf.matMul(img, tf.transpose(t.text)), model.logitScale) as tf.Tensor2D;
-  const B = imageEmbeds.shape[0];
-  const K = t.text.shape[0];
-  const column = (k: number) => tf.reshape(tf.slice(logits, [0, k], [B, 1]), [B]) as tf.Tensor1D;
-  switch (t.spec.kind) {
-    case 'prompt':
-    case 'ensemble':
-      return column(0);
-    case 'contrast':
-      return tf.sub(column(0), column(1));
-    case 'label':
-      return tf.reshape(tf.slice(tf.softmax(logits), [0, t.index], [B, 1]), [B]) as tf.Tensor1D;
-  }
-  throw new Error(`unsupported target with ${K} embeddings`);
+  } else rows = normed;
+  const E = rows[0].length;
+  const text = new Float32Array(rows.length * E); // [K, E]
+  rows.forEach((r, k) => text.set(r, k * E));
+  const index = spec.kind === 'label' ? spec.labels.indexOf(spec.label) : 0;
+  const weights = new Float32Array(rows.length);
+  if (spec.kind === 'contrast') weights.set([1, -1]);
+  else weights[index] = 1;
+  return { spec, head: { text, k: rows.length, weights, softmax: spec.kind === 'label' }, index };
 }
 
 /**
- * Scores of several targets for each image, in one forward pass: pixels [B, 3, S, S] -> [B][targets].
+ * Prepares targets with a model's text embeddings (computed once per prompt and cached by the model).
+ *
+ * @example
+ * const [t] = await prepareTargets(clip, [{ kind: 'prompt', prompt: 'a wave' }]);
  */
-export function scoreImages(model: ClipModel, pixels: tf.Tensor4D, targets: PreparedTarget[]): number[][] {
-  const cols = tidyRead(() => {
-    const emb = model.forwardVision(pixels).embeds;
-    return targets.map((t) => scoreTarget(model, emb, t));
-  });
-  return Array.from({ length: pixels.shape[0] }, (_, b) => cols.map((c) => c[b]));
+export async function prepareTargets(
+  clip: { encodeText(texts: string[]): Promise<Float32Array[]> },
+  specs: TargetSpec[],
+): Promise<PreparedTarget[]> {
+  const out: PreparedTarget[] = [];
+  for (const spec of specs) out.push(prepareTarget(checkTarget(spec), await clip.encodeText(targetPrompts(spec))));
+  return out;
+}
+
+/**
+ * Scores of several targets for each image, in one forward pass: pixels [n, 3, S, S] -> [n][targets].
+ *
+ * @example
+ * const [[s]] = await scoreImages(engine, pixels, 1, [target]);
+ */
+export async function scoreImages(
+  engine: ClipEngine,
+  pixels: Float32Array,
+  n: number,
+  targets: PreparedTarget[],
+): Promise<number[][]> {
+  const emb = await engine.embedImages(pixels, n);
+  return scoreEmbeddings(
+    emb,
+    n,
+    targets.map((t) => t.head),
+    engine.logitScale,
+  );
 }

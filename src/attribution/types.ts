@@ -6,7 +6,7 @@
  * const map: AttributionMap = await gradient.attribute(input, { target });
  * map.grid; // { rows: 224, cols: 224 }
  */
-import type { ClipModel } from '../core/clip-model.ts';
+import type { ClipEngine } from '../engine/engine.ts';
 import type { PreparedTarget, TargetSpec } from './target.ts';
 
 export const METHOD_IDS = [
@@ -45,7 +45,8 @@ export interface ViewTransform {
 
 /** One model input prepared for attribution. */
 export interface AttributionInput {
-  model: ClipModel;
+  /** The CLIP engine (ONNX Runtime or the TF.js reference). */
+  model: ClipEngine;
   /** Normalised pixels [3, S, S]. */
   pixels: Float32Array;
   /** Identity of the model (e.g. folder name + weights hash) and of the image (e.g. file sha256). */

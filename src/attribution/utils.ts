@@ -3,137 +3,73 @@
  * noise, channel reductions and parameter checks). Methods compose these; none repeats them.
  *
  * @example
- * const { grads, scores } = inputGradients(model, batch, rowTargets); // grads [B, 3, S, S]
+ * const { grads, scores } = await inputGradients(engine, pixels, rowTargets); // grads [B, 3, S, S]
  */
-import * as tf from '@tensorflow/tfjs';
-import type { ClipModel } from '../core/clip-model.ts';
-import { tidyRead } from '../core/tidy-read.ts';
-import { type PreparedTarget, scoreImages, scoreTarget } from './target.ts';
+import type { AttentionGradients, ClipEngine } from '../engine/engine.ts';
+import { type PreparedTarget, scoreImages } from './target.ts';
 import type { AttributionInput, AttributionMap, MethodId } from './types.ts';
 
-/** Rows per forward/backward pass; keeps the wasm heap bounded (ViT-B/32 ≈ 3 GB at batch 8 with gradients). */
+/** Rows per forward/backward pass requested by default; each engine caps it by model size (`batchFor`). */
 export const DEFAULT_BATCH = 8;
 
 /**
- * Rows per pass actually used: the requested batch, capped so that activation memory stays near ViT-B/32 at
- * batch 8 (activations grow with tokens × width × layers; ViT-B/16 gets 2, ViT-L/14 1). Forward-only passes keep
- * no activations for a backward pass and may take four times as many rows.
+ * Gradient of each row's target score with respect to its normalised pixels.
+ * pixels [n, 3, S, S] -> grads (flat [n, 3, S, S]) and scores [n].
  *
  * @example
- * batchFor(model, 8); // 8 for ViT-B/32, 2 for ViT-B/16
- */
-export function batchFor(model: ClipModel, requested: number, forwardOnly = false): number {
-  const { width, layers } = model.config.vision;
-  const budget = 8 * 50 * 768 * 12 * (forwardOnly ? 4 : 1);
-  const cap = Math.max(1, Math.floor(budget / (model.visionTokens * width * layers)));
-  return Math.max(1, Math.min(requested, cap));
-}
-
-/**
- * Per-row target scores: row b of the batch is scored with rowTargets[b]. emb [B, E] -> [B].
- * Each distinct target is scored once over the batch and masked to its rows.
- */
-export function scoreRows(model: ClipModel, emb: tf.Tensor2D, rowTargets: PreparedTarget[]): tf.Tensor1D {
-  const B = emb.shape[0];
-  const distinct = [...new Set(rowTargets)];
-  if (distinct.length === 1) return scoreTarget(model, emb, distinct[0]);
-  let total: tf.Tensor1D | undefined;
-  for (const t of distinct) {
-    const mask = tf.tensor1d(Float32Array.from({ length: B }, (_, b) => (rowTargets[b] === t ? 1 : 0)));
-    const part = tf.mul(scoreTarget(model, emb, t), mask) as tf.Tensor1D;
-    total = total ? (tf.add(total, part) as tf.Tensor1D) : part;
-  }
-  return total as tf.Tensor1D;
-}
-
-/** The wasm backend's heap cannot grow past 4 GB; stay clearly below it. */
-const WASM_HEAP_BUDGET = 3.6e9;
-
-/**
- * Refuses, with a clear message, a backward pass that cannot fit the wasm heap (which aborts the process when
- * exhausted). Estimate: live tensors (mostly weights) × 1.6 for the matmul engine's packed copies, plus the
- * activations a backward pass keeps, ≈ 120 floats × width per token and layer (measured on ViT-B/32: batch 8
- * keeps ~1.7 GB). ViT-B models fit; ViT-L/14 does not (use tfjs-node, or rollout and occlusion).
- */
-export function checkGradientMemory(model: ClipModel, rows: number): void {
-  if (tf.getBackend() !== 'wasm') return;
-  const { width, layers } = model.config.vision;
-  const activations = rows * model.visionTokens * layers * 120 * width * 4;
-  const need = tf.memory().numBytes * 1.6 + activations;
-  if (need > WASM_HEAP_BUDGET) {
-    throw new Error(
-      `gradient methods on this model need about ${(need / 1e9).toFixed(1)} GB, more than the wasm backend's 4 GB heap ` +
-        `(${model.visionTokens} tokens × ${layers} layers × width ${width}); use rollout or occlusion, or install ` +
-        '@tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu (see README)',
-    );
-  }
-}
-
-/**
- * Gradient of each row's target score with respect to its normalised pixels.
- * pixels [B, 3, S, S] -> grads (flat [B, 3, S, S]) and scores [B].
+ * const { grads, scores } = await inputGradients(engine, stackPixels([px], S), [target]);
  */
 export function inputGradients(
-  model: ClipModel,
-  pixels: tf.Tensor4D,
+  engine: ClipEngine,
+  pixels: Float32Array,
   rowTargets: PreparedTarget[],
-): { grads: Float32Array; scores: Float32Array } {
-  checkGradientMemory(model, pixels.shape[0]);
-  const [grads, scores] = tidyRead(() => {
-    let scores: tf.Tensor1D | undefined;
-    const g = tf.grad((x: tf.Tensor) => {
-      const s = scoreRows(model, model.forwardVision(x as tf.Tensor4D).embeds, rowTargets);
-      scores = tf.keep(s);
-      return tf.sum(s);
-    })(pixels);
-    return [g, scores as tf.Tensor1D];
-  });
-  return { grads, scores };
+): Promise<{ grads: Float32Array; scores: Float32Array }> {
+  return engine.inputGradients(
+    pixels,
+    rowTargets.length,
+    rowTargets.map((t) => t.head),
+  );
 }
 
 /**
- * Runs `fn` over `items` in batches of `batch`, concatenating results (keeps memory bounded).
+ * Attention probabilities of vision layers fromLayer..L−1 and the gradient of each row's score with respect to
+ * them (total derivatives, all layers in the graph). Per layer [n, H, T, T] as flat arrays.
  */
-export function inBatches<T, R>(items: T[], batch: number, fn: (chunk: T[], offset: number) => R[]): R[] {
+export function attentionGradients(
+  engine: ClipEngine,
+  pixels: Float32Array,
+  rowTargets: PreparedTarget[],
+  fromLayer = 0,
+): Promise<AttentionGradients> {
+  return engine.attentionGradients(
+    pixels,
+    rowTargets.length,
+    rowTargets.map((t) => t.head),
+    fromLayer,
+  );
+}
+
+/**
+ * Runs `fn` over `items` in batches of `batch`, one batch at a time, concatenating results (keeps memory bounded).
+ *
+ * @example
+ * const maps = await inBatches(targets, 8, async (chunk) => chunk.map(render));
+ */
+export async function inBatches<T, R>(
+  items: T[],
+  batch: number,
+  fn: (chunk: T[], offset: number) => Promise<R[]> | R[],
+): Promise<R[]> {
   const out: R[] = [];
-  for (let i = 0; i < items.length; i += batch) out.push(...fn(items.slice(i, i + batch), i));
+  for (let i = 0; i < items.length; i += batch) out.push(...(await fn(items.slice(i, i + batch), i)));
   return out;
 }
 
-/** Stacks [3, S, S] arrays into a tensor [B, 3, S, S]. */
-export function stackPixels(images: Float32Array[], S: number): tf.Tensor4D {
+/** Stacks [3, S, S] arrays into one row-major [n, 3, S, S] array. */
+export function stackPixels(images: Float32Array[], S: number): Float32Array {
   const data = new Float32Array(images.length * 3 * S * S);
   images.forEach((im, i) => data.set(im, i * 3 * S * S));
-  return tf.tensor4d(data, [images.length, 3, S, S]);
-}
-
-/**
- * Attention probabilities of every vision layer and the gradient of each row's score with respect to them
- * (total derivatives, all layers in the graph). Returns per layer [B, H, T, T] as flat arrays.
- */
-export function attentionGradients(
-  model: ClipModel,
-  pixels: tf.Tensor4D,
-  rowTargets: PreparedTarget[],
-): { probs: Float32Array[]; grads: Float32Array[]; scores: Float32Array } {
-  const { layers, heads } = model.config.vision;
-  const B = pixels.shape[0];
-  const T = model.visionTokens;
-  checkGradientMemory(model, B);
-  const read = tidyRead(() => {
-    const deltas = Array.from({ length: layers }, () => tf.zeros([B, heads, T, T]));
-    const kept: tf.Tensor[] = [];
-    let scores: tf.Tensor1D | undefined;
-    const grads = tf.grads((...ds: tf.Tensor[]) => {
-      const out = model.forwardVision(pixels, { attentions: true, attentionDeltas: ds });
-      for (const a of out.attentions) kept.push(tf.keep(a));
-      const s = scoreRows(model, out.embeds, rowTargets);
-      scores = tf.keep(s);
-      return tf.sum(s);
-    })(deltas);
-    return [...kept, ...grads, scores as tf.Tensor1D];
-  });
-  return { probs: read.slice(0, layers), grads: read.slice(layers, 2 * layers), scores: read[2 * layers] };
+  return data;
 }
 
 /** Σ over channels of |g|: [3, S, S] -> [S, S]. */
@@ -202,32 +138,7 @@ export function gaussianBlur(img: Float32Array, S: number, sigma: number): Float
   return out;
 }
 
-/** Deterministic PRNG (mulberry32) with standard normal samples (Box–Muller). */
-export function createRng(seed: number): { uniform(): number; normal(): number } {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  let spare: number | undefined;
-  const normal = () => {
-    if (spare !== undefined) {
-      const s = spare;
-      spare = undefined;
-      return s;
-    }
-    let u = 0;
-    while (u === 0) u = uniform();
-    const v = uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  };
-  return { uniform, normal };
-}
+export { createRng } from '../core/rng.ts';
 
 /** Parameter checks with messages that name the method and parameter. */
 export function checkInt(
@@ -300,12 +211,6 @@ export function rowTimesMatrix(r: Float64Array, m: ArrayLike<number>, T: number,
 }
 
 /** Target scores of the unmodified input, one forward pass for all targets. */
-export function cleanScores(input: AttributionInput, targets: PreparedTarget[]): number[] {
-  const S = input.model.config.vision.imageSize;
-  const x = stackPixels([input.pixels], S);
-  try {
-    return scoreImages(input.model, x, targets)[0];
-  } finally {
-    x.dispose();
-  }
+export async function cleanScores(input: AttributionInput, targets: PreparedTarget[]): Promise<number[]> {
+  return (await scoreImages(input.model, input.pixels, 1, targets))[0];
 }

@@ -1,47 +1,57 @@
 /**
- * The `artprobe` command line. Every file in `./commands/` exports `register(program)` and adds one
- * command (or a group of subcommands); this entry point discovers them, so commands stay independent.
+ * The `artprobe` command line. The commands are listed in `./commands/index.ts`; each declares its options
+ * without loading heavy packages and imports its implementation when it runs, so `--help` is fast.
  *
  * @example
  * await main(['node', 'artprobe', 'doctor']);
  */
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { VERSION } from '../core/version.ts';
+import { ENGINE_KINDS } from '../engine/engine.ts';
+import { COMMANDS } from './commands/index.ts';
 
-export interface CommandModule {
-  register(program: Command): void;
-}
+export type { CommandModule } from './commands/index.ts';
 
-/** Builds the commander program with every command registered. */
-export async function buildProgram(): Promise<Command> {
+/**
+ * Builds the commander program with every command registered and the global options (`--backend`,
+ * `--engine`), which the preAction hook copies to ARTPROBE_BACKEND and ARTPROBE_ENGINE.
+ *
+ * @example
+ * buildProgram().parseAsync(['node', 'artprobe', '--engine', 'tfjs', 'doctor']);
+ */
+export function buildProgram(): Command {
   const program = new Command('artprobe')
     .description('How CLIP sees art: CLIP on TensorFlow.js, saliency maps, probes and expert regions')
-    .version('0.1.0')
+    .version(VERSION)
     .option(
       '--backend <name>',
-      'tensorflow backend: wasm | tensorflow (tfjs-node[-gpu]) | cpu (env ARTPROBE_BACKEND)',
+      'tensorflow backend of the tfjs engine: wasm | tensorflow (tfjs-node[-gpu]) | cpu (env ARTPROBE_BACKEND)',
+    )
+    .addOption(
+      new Option(
+        '--engine <kind>',
+        'CLIP engine of encode, explain, probe zero-shot, report and serve: onnx (ONNX Runtime) | tfjs ' +
+          '(TensorFlow.js) (env ARTPROBE_ENGINE; default onnx when onnxruntime-node loads)',
+      ).choices(ENGINE_KINDS),
     )
     .showHelpAfterError();
-  const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
-  const files = readdirSync(dir)
-    .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
-    .sort();
-  for (const f of files) {
-    const mod = (await import(pathToFileURL(join(dir, f)).href)) as CommandModule;
-    if (typeof mod.register === 'function') mod.register(program);
-  }
+  for (const c of COMMANDS) c.register(program);
   program.hook('preAction', (cmd) => {
-    const b = cmd.optsWithGlobals().backend as string | undefined;
-    if (b) process.env.ARTPROBE_BACKEND = b;
+    const o = cmd.optsWithGlobals() as { backend?: string; engine?: string };
+    if (o.backend) process.env.ARTPROBE_BACKEND = o.backend;
+    if (o.engine) process.env.ARTPROBE_ENGINE = o.engine;
   });
   return program;
 }
 
-/** Runs the CLI; errors are printed as one clear line (stack with ARTPROBE_DEBUG=1) and exit code 1. */
+/**
+ * Runs the CLI; errors are printed as one clear line (stack with ARTPROBE_DEBUG=1) and exit code 1.
+ *
+ * @example
+ * await main(process.argv);
+ */
 export async function main(argv: string[]): Promise<void> {
-  const program = await buildProgram();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
   } catch (e) {

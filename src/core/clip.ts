@@ -13,11 +13,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { type PreparedTarget, prepareTarget, type TargetSpec, targetPrompts } from '../attribution/target.ts';
-import { type BackendInfo, initBackend } from './backend.ts';
+import type { ClipEngine, EngineKind } from '../engine/engine.ts';
+import { createEngine } from '../engine/create-engine.ts';
+import type { BackendInfo } from './backend.ts';
 import { type ClipConfig, detectFormat, loadClipConfig } from './clip-config.ts';
-import { ClipModel, l2Normalize } from './clip-model.ts';
 import { DEFAULT_MAX_PIXELS, type RgbImage } from './image-decode.ts';
 import { resolveModelSource } from './model-store.ts';
 import {
@@ -27,15 +26,22 @@ import {
   type PreprocessConfig,
   type PreprocessResult,
 } from './preprocess.ts';
-import { tidyRead } from './tidy-read.ts';
 import { ClipTokenizer } from './tokenizer.ts';
 import { findWeightsFile, loadClipParams } from './weights.ts';
 
 export type ImageInput = string | Uint8Array | RgbImage;
 
 export interface LoadClipOptions {
-  /** TensorFlow.js backend: `wasm` (default without tfjs-node), `tensorflow`, or `cpu` (explicit only). */
+  /** Engine: `onnx` (ONNX Runtime; default when onnxruntime-node loads) or `tfjs` (the reference port). */
+  engine?: EngineKind;
+  /** TensorFlow.js backend of the tfjs engine: `wasm` (default without tfjs-node), `tensorflow`, or `cpu`. */
   backend?: string;
+  /** ONNX engine device: `cpu` (default) or `cuda` (needs onnxruntime-node installed with CUDA). */
+  device?: 'cpu' | 'cuda';
+  /** ONNX engine threads (default: all cores). */
+  threads?: number;
+  /** Where compiled ONNX graphs are kept (default: beside the model when writable, else `$ARTPROBE_CACHE`). */
+  cacheDir?: string;
   /** Checkpoint layout; detected from the folder when omitted (HF preferred). */
   format?: 'hf' | 'open_clip';
   /** Weights file name inside the folder (e.g. `model.fp16.safetensors`). */
@@ -50,12 +56,24 @@ export interface LoadClipOptions {
   batchSize?: number;
 }
 
-const KNOWN_OPTIONS = ['backend', 'format', 'weights', 'modelsDir', 'autoPull', 'maxPixels', 'batchSize'];
+const KNOWN_OPTIONS = [
+  'engine',
+  'backend',
+  'device',
+  'threads',
+  'cacheDir',
+  'format',
+  'weights',
+  'modelsDir',
+  'autoPull',
+  'maxPixels',
+  'batchSize',
+];
 
 /** Validates and defaults loadClip options in one place; messages name the option. */
 export function resolveLoadOptions(
   options: LoadClipOptions = {},
-): Required<Omit<LoadClipOptions, 'format' | 'weights' | 'modelsDir' | 'backend'>> & LoadClipOptions {
+): Required<Pick<LoadClipOptions, 'maxPixels' | 'batchSize' | 'autoPull'>> & LoadClipOptions {
   if (options === null || typeof options !== 'object') throw new Error('loadClip: options must be an object');
   for (const k of Object.keys(options)) {
     if (!KNOWN_OPTIONS.includes(k))
@@ -70,10 +88,19 @@ export function resolveLoadOptions(
   if (options.format !== undefined && options.format !== 'hf' && options.format !== 'open_clip') {
     throw new Error(`loadClip: format must be "hf" or "open_clip", got ${JSON.stringify(options.format)}`);
   }
+  if (options.engine !== undefined && options.engine !== 'onnx' && options.engine !== 'tfjs') {
+    throw new Error(`loadClip: engine must be "onnx" or "tfjs", got ${JSON.stringify(options.engine)}`);
+  }
+  if (options.device !== undefined && options.device !== 'cpu' && options.device !== 'cuda') {
+    throw new Error(`loadClip: device must be "cpu" or "cuda", got ${JSON.stringify(options.device)}`);
+  }
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1 || options.threads > 256)) {
+    throw new Error(`loadClip: threads must be an integer in 1..256, got ${options.threads}`);
+  }
   return { ...options, maxPixels, batchSize, autoPull };
 }
 
-/** A loaded CLIP: model, tokenizer and preprocessor, with a cache of text embeddings. */
+/** A loaded CLIP: engine (the model), tokenizer and preprocessor, with a cache of text embeddings. */
 export class Clip {
   private readonly textCache = new Map<string, Float32Array>();
   private fingerprintValue?: Promise<string>;
@@ -81,10 +108,12 @@ export class Clip {
   constructor(
     readonly dir: string,
     readonly config: ClipConfig,
-    readonly model: ClipModel,
+    /** The model on its engine (ONNX Runtime or the TF.js reference). */
+    readonly engine: ClipEngine,
     readonly tokenizer: ClipTokenizer,
     readonly preprocessor: ImagePreprocessor,
-    readonly backend: BackendInfo,
+    /** The TF.js backend, for the tfjs engine only. */
+    readonly backend: BackendInfo | undefined,
     readonly weightsFile: string,
     private readonly batchSize = 8,
     /** Images with more pixels are refused before decoding. */
@@ -125,20 +154,19 @@ export class Clip {
       const pre = await this.preprocess(list.slice(i, i + this.batchSize));
       const data = new Float32Array(pre.length * 3 * S * S);
       pre.forEach((p, j) => data.set(p.pixelValues, j * 3 * S * S));
-      out.push(...this.embedPixels(data, pre.length, opts.normalize));
+      out.push(...(await this.embedPixels(data, pre.length, opts.normalize)));
     }
     return out;
   }
 
   /** Image embeddings of already normalised pixels [N, 3, S, S] (flat). */
-  embedPixels(pixels: Float32Array, n: number, normalize = false): Float32Array[] {
-    const S = this.config.vision.imageSize;
+  async embedPixels(pixels: Float32Array, n: number, normalize = false): Promise<Float32Array[]> {
     const E = this.config.embedDim;
-    const [flat] = tidyRead(() => {
-      const emb = this.model.forwardVision(tf.tensor4d(pixels, [n, 3, S, S])).embeds;
-      return normalize ? l2Normalize(emb) : emb;
+    const flat = await this.engine.embedImages(pixels, n);
+    return Array.from({ length: n }, (_, i) => {
+      const e = flat.slice(i * E, (i + 1) * E);
+      return normalize ? unit(e) : e;
     });
-    return Array.from({ length: n }, (_, i) => flat.slice(i * E, (i + 1) * E));
   }
 
   /** Raw text embeddings [E] per text (cached per prompt); `normalize` gives unit vectors. */
@@ -152,38 +180,13 @@ export class Clip {
     for (let i = 0; i < missing.length; i += 32) {
       const chunk = missing.slice(i, i + 32);
       const tok = this.tokenizer.tokenize(chunk, { contextLength: this.config.text.contextLength });
-      const [flat] = tidyRead(() => this.model.forwardText(tok.ids, tok.eotIndex).embeds);
+      const flat = await this.engine.embedTexts(tok.ids, tok.eotIndex);
       chunk.forEach((t, j) => this.textCache.set(t, flat.slice(j * E, (j + 1) * E)));
     }
     return list.map((t) => {
       const e = this.textCache.get(t) as Float32Array;
-      if (!opts.normalize) return e.slice();
-      const n = Math.hypot(...e);
-      return e.map((v) => v / n);
+      return opts.normalize ? unit(e) : e.slice();
     });
-  }
-
-  /** Raw text embeddings as a tensor [K, E] (from the cache); the caller disposes it. */
-  async textEmbeddings(texts: string[]): Promise<tf.Tensor2D> {
-    const rows = await this.encodeText(texts);
-    const E = this.config.embedDim;
-    const data = new Float32Array(rows.length * E);
-    rows.forEach((r, i) => data.set(r, i * E));
-    return tf.tensor2d(data, [rows.length, E]);
-  }
-
-  /** Prepares attribution targets (text embeddings computed once per prompt); dispose each when done. */
-  async prepareTargets(specs: TargetSpec[]): Promise<PreparedTarget[]> {
-    const out: PreparedTarget[] = [];
-    for (const spec of specs) {
-      const emb = await this.textEmbeddings(targetPrompts(spec));
-      try {
-        out.push(prepareTarget(spec, emb));
-      } finally {
-        emb.dispose();
-      }
-    }
-    return out;
   }
 
   /** Image–text logits exp(logit_scale)·cos, [images][texts], with the embeddings used. */
@@ -193,19 +196,15 @@ export class Clip {
   ): Promise<{ logitsPerImage: number[][]; imageEmbeds: Float32Array[]; textEmbeds: Float32Array[] }> {
     const imageEmbeds = await this.encodeImage(images);
     const textEmbeds = await this.encodeText(texts);
-    const norm = (v: Float32Array) => {
-      const n = Math.hypot(...v);
-      return Array.from(v, (x) => x / n);
-    };
-    const ti = textEmbeds.map(norm);
+    const ti = textEmbeds.map(unit);
     const logitsPerImage = imageEmbeds
-      .map(norm)
-      .map((iv) => ti.map((tv) => this.model.logitScale * iv.reduce((a, x, k) => a + x * tv[k], 0)));
+      .map(unit)
+      .map((iv) => ti.map((tv) => this.engine.logitScale * iv.reduce((a, x, k) => a + x * tv[k], 0)));
     return { logitsPerImage, imageEmbeds, textEmbeds };
   }
 
   dispose(): void {
-    this.model.dispose();
+    this.engine.dispose();
     this.textCache.clear();
   }
 }
@@ -229,12 +228,10 @@ async function openClipPreprocess(dir: string, size: number): Promise<Preprocess
  */
 export async function loadClip(source: string, options: LoadClipOptions = {}): Promise<Clip> {
   const opts = resolveLoadOptions(options);
-  const backend = await initBackend(opts.backend);
   const dir = await resolveModelSource(source, { modelsDir: opts.modelsDir, autoPull: opts.autoPull });
   const format = opts.format ?? detectFormat(dir);
   const config = await loadClipConfig(dir, format);
   const weightsFile = findWeightsFile(dir, format, opts.weights);
-  const params = await loadClipParams(dir, config, opts.weights);
   const tokenizer = await ClipTokenizer.fromDir(dir);
   const pre = existsSync(join(dir, 'preprocessor_config.json'))
     ? await loadPreprocessConfig(dir)
@@ -245,16 +242,24 @@ export async function loadClip(source: string, options: LoadClipOptions = {}): P
     );
   }
   const preprocessor = new ImagePreprocessor(pre, { maxPixels: opts.maxPixels });
-  const model = ClipModel.fromParams(config, params);
-  return new Clip(
-    dir,
+  const { engine, backend } = await createEngine({
     config,
-    model,
-    tokenizer,
-    preprocessor,
-    backend,
+    loadParams: () => loadClipParams(dir, config, opts.weights),
+    modelDir: dir,
     weightsFile,
-    opts.batchSize,
-    opts.maxPixels,
-  );
+    engine: opts.engine,
+    backend: opts.backend,
+    device: opts.device,
+    threads: opts.threads,
+    cacheDir: opts.cacheDir,
+  });
+  return new Clip(dir, config, engine, tokenizer, preprocessor, backend, weightsFile, opts.batchSize, opts.maxPixels);
+}
+
+/** A unit-length copy of v. */
+function unit(v: Float32Array): Float32Array {
+  let n = 0;
+  for (const x of v) n += x * x;
+  n = Math.sqrt(n);
+  return v.map((x) => x / n);
 }

@@ -29,7 +29,7 @@ import {
   parseHubId,
   readModelMarker,
   writeModelMarker,
-} from './model-store.ts';
+} from './model-folder.ts';
 
 /** What went wrong, for callers that react differently (e.g. the server showing a login hint). */
 export type HubErrorKind =

@@ -9,6 +9,9 @@
  * const { shape, data } = st.getFloat32('logit_scale'); // shape [] for a 0-d tensor
  */
 import { readFile } from 'node:fs/promises';
+import { floatToHalf, halfToFloat } from './half-float.ts';
+
+export { floatToHalf, halfToFloat } from './half-float.ts';
 
 export type DType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -245,16 +248,6 @@ export class SafetensorsFile {
   }
 }
 
-/** IEEE 754 half → float. */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? Number.NaN : s * Number.POSITIVE_INFINITY;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
-
 export interface TensorToWrite {
   dtype: 'F32' | 'F16' | 'I32' | 'U8';
   shape: number[];
@@ -310,31 +303,4 @@ export function writeSafetensors(
     pos += n * size[t.dtype];
   }
   return out;
-}
-
-/** float → IEEE 754 half (round to nearest even). */
-export function floatToHalf(v: number): number {
-  const f32 = new Float32Array([v]);
-  const x = new Uint32Array(f32.buffer)[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  e = half;
-  return sign | e;
 }

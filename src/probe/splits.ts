@@ -7,22 +7,16 @@
  * const fold = stratifiedKFold(labels, 5, 0); // fold id per row
  * const folds = foldsFromAssignment(fold);    // [{ train, test }, ...]
  */
+import { createRng } from '../core/rng.ts';
 
 /**
- * Small deterministic PRNG (mulberry32), uniform in [0, 1).
+ * Uniform draws in [0, 1) from the project's one seeded generator ({@link createRng}).
  *
  * @example
  * const rand = seededRandom(42); rand();
  */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRng(seed).uniform;
 }
 
 /** In-place Fisher–Yates shuffle. */

@@ -121,7 +121,7 @@ export async function runZeroShot(
   const dims = selectDimensions(Array.isArray(suites) ? suites : [suites], dimensions);
   if (images.length === 0) throw new Error('zero-shot: no images given');
   const scale =
-    opts.logitScale === 'model' ? clip.model.logitScale : (opts.logitScale ?? DEFAULT_LOGIT_SCALE);
+    opts.logitScale === 'model' ? clip.engine.logitScale : (opts.logitScale ?? DEFAULT_LOGIT_SCALE);
   if (!(scale > 0) || !Number.isFinite(scale))
     throw new Error(`zero-shot: logit scale must be a positive number, got ${scale}`);
   const topKWanted = opts.topK ?? 5;

@@ -1,12 +1,13 @@
 /**
  * Parses the SVG of a W3C `SvgSelector` into region geometry: polygon, polyline, path (M L H V C S Q T A Z,
- * absolute and relative; curves and arcs flattened to line segments), rect, circle and ellipse. Several
- * shapes become a `multi` (union). Also writes geometry back to SVG markup.
+ * absolute and relative, read by svgpath; curves and arcs flattened to line segments), rect, circle and ellipse,
+ * with their `transform`s. Several shapes become a `multi` (union). Also writes geometry back to SVG markup.
  *
  * @example
  * const { geometry } = parseSvgShapes("<svg><polygon points='0,0 10,0 10,10'/></svg>");
  * // geometry = { kind: 'polygon', rings: [[[0,0],[10,0],[10,10]]], fillRule: 'nonzero' }
  */
+import svgpath from 'svgpath';
 import type { Geometry, ImageSize, Point } from './region.ts';
 
 export interface ParsedSvg {
@@ -58,205 +59,115 @@ function segmentsFor(len: number): number {
   return Math.max(4, Math.min(64, Math.ceil(len / 2)));
 }
 
+/** The points at t = k/n, k = 1..n, of a quadratic (3 control points) or cubic (4) Bézier curve. */
+function bezierPoints(c: Point[]): Point[] {
+  let len = 0;
+  for (let j = 1; j < c.length; j++) len += Math.hypot(c[j][0] - c[j - 1][0], c[j][1] - c[j - 1][1]);
+  const n = segmentsFor(len);
+  const out: Point[] = [];
+  for (let k = 1; k <= n; k++) {
+    const t = k / n;
+    const u = 1 - t;
+    const w =
+      c.length === 4 ? [u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t] : [u * u, 2 * u * t, t * t];
+    let x = w[0] * c[0][0];
+    let y = w[0] * c[0][1];
+    for (let j = 1; j < c.length; j++) {
+      x += w[j] * c[j][0];
+      y += w[j] * c[j][1];
+    }
+    out.push([x, y]);
+  }
+  return out;
+}
+
+const PATH_TOKEN_RE = /[MmLlHhVvCcSsQqTtAaZz]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[\s,]/g;
+const PATH_ARITY: Record<string, number> = { a: 7, c: 6, h: 1, l: 2, m: 2, q: 4, s: 4, t: 2, v: 1 };
+
+/** Parses path data with svgpath, turning its parse errors into messages that name the command at fault. */
+function parsePath(d: string): ReturnType<typeof svgpath> {
+  const leftover = d.replace(PATH_TOKEN_RE, '');
+  if (leftover) throw new Error(`path data has unexpected characters "${leftover.slice(0, 20)}"`);
+  if (!/^\s*[Mm]/.test(d)) throw new Error('path data must start with M');
+  const path = svgpath(d);
+  const err = (path as unknown as { err: string }).err;
+  if (!err) return path;
+  if (/bad command [-+.\d]/.test(err)) throw new Error('path has numbers after Z');
+  const at = Number(/at pos (\d+)/.exec(err)?.[1] ?? d.length);
+  const cmd = /[MLHVCSQTAZ](?=[^MLHVCSQTAZ]*$)/i.exec(d.slice(0, at))?.[0] ?? 'M';
+  if (/missed param|param should start/.test(err))
+    throw new Error(`path command ${cmd} needs ${PATH_ARITY[cmd.toLowerCase()]} numbers`);
+  throw new Error(`path command ${cmd}: ${err.replace(/^SvgPath: /, '')}`);
+}
+
 /**
- * Flattens SVG path data to closed rings (each subpath is one ring).
+ * Flattens SVG path data to closed rings (each subpath is one ring). svgpath parses the data and makes it
+ * absolute, smooth curves explicit and arcs cubic; the curves are then sampled to line segments.
  *
  * @example
  * flattenPath('M0 0 h10 v10 z'); // [[[0,0],[10,0],[10,10]]]
  */
 export function flattenPath(d: string): Point[][] {
-  const tokens = d.match(/[MmLlHhVvCcSsQqTtAaZz]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?/g);
-  const leftover = d.replace(/[MmLlHhVvCcSsQqTtAaZz]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[\s,]/g, '');
-  if (!tokens || leftover.length > 0)
-    throw new Error(`path data has unexpected characters "${leftover.slice(0, 20)}"`);
   const rings: Point[][] = [];
   let ring: Point[] = [];
-  let cx = 0;
-  let cy = 0;
-  let sx = 0;
-  let sy = 0;
-  let lastCtrl: Point | null = null; // reflected control point for S / T
-  let lastCmd = '';
-  let i = 0;
-  let cmd = '';
-  const isCmd = (t: string) => /^[A-Za-z]$/.test(t);
-  const take = (n: number): number[] => {
-    const out: number[] = [];
-    for (let k = 0; k < n; k++) {
-      const t = tokens[i++];
-      if (t === undefined || isCmd(t)) throw new Error(`path command ${cmd} needs ${n} numbers`);
-      out.push(Number(t));
-    }
-    return out;
-  };
   const flush = () => {
     if (ring.length >= 3) rings.push(ring);
     ring = [];
   };
-  const lineTo = (x: number, y: number) => {
-    if (ring.length === 0) ring.push([cx, cy]);
-    ring.push([x, y]);
-    cx = x;
-    cy = y;
-  };
-  const cubic = (p1: Point, p2: Point, p3: Point) => {
-    const p0: Point = [cx, cy];
-    const n = segmentsFor(
-      Math.hypot(p1[0] - p0[0], p1[1] - p0[1]) +
-        Math.hypot(p2[0] - p1[0], p2[1] - p1[1]) +
-        Math.hypot(p3[0] - p2[0], p3[1] - p2[1]),
-    );
-    for (let k = 1; k <= n; k++) {
-      const t = k / n;
-      const u = 1 - t;
-      const a = u * u * u;
-      const b = 3 * u * u * t;
-      const c = 3 * u * t * t;
-      const e = t * t * t;
-      lineTo(a * p0[0] + b * p1[0] + c * p2[0] + e * p3[0], a * p0[1] + b * p1[1] + c * p2[1] + e * p3[1]);
-    }
-  };
-  const quad = (p1: Point, p2: Point) => {
-    const p0: Point = [cx, cy];
-    const n = segmentsFor(
-      Math.hypot(p1[0] - p0[0], p1[1] - p0[1]) + Math.hypot(p2[0] - p1[0], p2[1] - p1[1]),
-    );
-    for (let k = 1; k <= n; k++) {
-      const t = k / n;
-      const u = 1 - t;
-      lineTo(
-        u * u * p0[0] + 2 * u * t * p1[0] + t * t * p2[0],
-        u * u * p0[1] + 2 * u * t * p1[1] + t * t * p2[1],
-      );
-    }
-  };
-  // Elliptical arc, endpoint parameterisation -> centre parameterisation (SVG 1.1 appendix F.6).
-  const arc = (
-    rxIn: number,
-    ryIn: number,
-    phiDeg: number,
-    large: number,
-    sweep: number,
-    x: number,
-    y: number,
-  ) => {
-    let rx = Math.abs(rxIn);
-    let ry = Math.abs(ryIn);
-    if (rx === 0 || ry === 0) return lineTo(x, y);
-    const phi = (phiDeg * Math.PI) / 180;
-    const cos = Math.cos(phi);
-    const sin = Math.sin(phi);
-    const dx = (cx - x) / 2;
-    const dy = (cy - y) / 2;
-    const x1 = cos * dx + sin * dy;
-    const y1 = -sin * dx + cos * dy;
-    const lambda = (x1 * x1) / (rx * rx) + (y1 * y1) / (ry * ry);
-    if (lambda > 1) {
-      rx *= Math.sqrt(lambda);
-      ry *= Math.sqrt(lambda);
-    }
-    const num2 = rx * rx * ry * ry - rx * rx * y1 * y1 - ry * ry * x1 * x1;
-    const coef =
-      (large === sweep ? -1 : 1) * Math.sqrt(Math.max(0, num2 / (rx * rx * y1 * y1 + ry * ry * x1 * x1)));
-    const cxp = (coef * rx * y1) / ry;
-    const cyp = (-coef * ry * x1) / rx;
-    const ccx = cos * cxp - sin * cyp + (cx + x) / 2;
-    const ccy = sin * cxp + cos * cyp + (cy + y) / 2;
-    const ang = (ux: number, uy: number, vx: number, vy: number) =>
-      Math.atan2(ux * vy - uy * vx, ux * vx + uy * vy);
-    const t1 = ang(1, 0, (x1 - cxp) / rx, (y1 - cyp) / ry);
-    let dt = ang((x1 - cxp) / rx, (y1 - cyp) / ry, (-x1 - cxp) / rx, (-y1 - cyp) / ry);
-    if (!sweep && dt > 0) dt -= 2 * Math.PI;
-    if (sweep && dt < 0) dt += 2 * Math.PI;
-    const n = segmentsFor(Math.abs(dt) * Math.max(rx, ry));
-    for (let k = 1; k <= n; k++) {
-      const t = t1 + (dt * k) / n;
-      if (k === n) lineTo(x, y);
-      else
-        lineTo(
-          ccx + rx * Math.cos(t) * cos - ry * Math.sin(t) * sin,
-          ccy + rx * Math.cos(t) * sin + ry * Math.sin(t) * cos,
-        );
-    }
-  };
-  while (i < tokens.length) {
-    if (isCmd(tokens[i])) cmd = tokens[i++];
-    else if (!cmd) throw new Error('path data must start with a command (M)');
-    else if (cmd === 'Z' || cmd === 'z') throw new Error('path has numbers after Z');
-    const rel = cmd === cmd.toLowerCase();
-    const ox = rel ? cx : 0;
-    const oy = rel ? cy : 0;
-    const C = cmd.toUpperCase();
-    if (lastCmd === '' && C !== 'M') throw new Error('path data must start with M');
-    let ctrl: Point | null = null;
-    switch (C) {
-      case 'M': {
-        const [x, y] = take(2);
-        flush();
-        cx = sx = x + ox;
-        cy = sy = y + oy;
-        ring = [[cx, cy]];
-        cmd = rel ? 'l' : 'L'; // further pairs are implicit line-tos
-        break;
+  parsePath(d)
+    .abs()
+    .unshort()
+    .iterate((s, _i, x, y) => {
+      const from: Point = [x, y];
+      const lineTo = (...ps: Point[]) => {
+        if (ring.length === 0) ring.push(from);
+        ring.push(...ps);
+      };
+      switch (s[0]) {
+        case 'M':
+          flush();
+          ring = [[s[1], s[2]]];
+          break;
+        case 'L':
+          lineTo([s[1], s[2]]);
+          break;
+        case 'H':
+          lineTo([s[1], y]);
+          break;
+        case 'V':
+          lineTo([x, s[1]]);
+          break;
+        case 'C':
+          lineTo(...bezierPoints([from, [s[1], s[2]], [s[3], s[4]], [s[5], s[6]]]));
+          break;
+        case 'Q':
+          lineTo(...bezierPoints([from, [s[1], s[2]], [s[3], s[4]]]));
+          break;
+        case 'A': {
+          if (s[6] === x && s[7] === y && s[1] !== 0 && s[2] !== 0) break; // an arc to its start is omitted
+          const pts: Point[] = [];
+          svgpath(`M${x} ${y}A${s.slice(1).join(' ')}`)
+            .unarc()
+            .iterate((c, _j, cx, cy) => {
+              if (c[0] === 'C')
+                pts.push(
+                  ...bezierPoints([
+                    [cx, cy],
+                    [c[1], c[2]],
+                    [c[3], c[4]],
+                    [c[5], c[6]],
+                  ]),
+                );
+            });
+          pts[Math.max(0, pts.length - 1)] = [s[6], s[7]]; // the exact end point (also for rx or ry = 0)
+          lineTo(...pts);
+          break;
+        }
+        case 'Z':
+          flush();
+          break;
       }
-      case 'L': {
-        const [x, y] = take(2);
-        lineTo(x + ox, y + oy);
-        break;
-      }
-      case 'H':
-        lineTo(take(1)[0] + ox, cy);
-        break;
-      case 'V':
-        lineTo(cx, take(1)[0] + oy);
-        break;
-      case 'C': {
-        const v = take(6);
-        const p2: Point = [v[2] + ox, v[3] + oy];
-        cubic([v[0] + ox, v[1] + oy], p2, [v[4] + ox, v[5] + oy]);
-        ctrl = p2;
-        break;
-      }
-      case 'S': {
-        const v = take(4);
-        const p1: Point =
-          lastCtrl && /[CS]/i.test(lastCmd) ? [2 * cx - lastCtrl[0], 2 * cy - lastCtrl[1]] : [cx, cy];
-        const p2: Point = [v[0] + ox, v[1] + oy];
-        cubic(p1, p2, [v[2] + ox, v[3] + oy]);
-        ctrl = p2;
-        break;
-      }
-      case 'Q': {
-        const v = take(4);
-        const p1: Point = [v[0] + ox, v[1] + oy];
-        quad(p1, [v[2] + ox, v[3] + oy]);
-        ctrl = p1;
-        break;
-      }
-      case 'T': {
-        const v = take(2);
-        const p1: Point =
-          lastCtrl && /[QT]/i.test(lastCmd) ? [2 * cx - lastCtrl[0], 2 * cy - lastCtrl[1]] : [cx, cy];
-        quad(p1, [v[0] + ox, v[1] + oy]);
-        ctrl = p1;
-        break;
-      }
-      case 'A': {
-        const v = take(7);
-        arc(v[0], v[1], v[2], v[3], v[4], v[5] + ox, v[6] + oy);
-        break;
-      }
-      case 'Z':
-        flush();
-        cx = sx;
-        cy = sy;
-        break;
-      default:
-        throw new Error(`unknown path command ${cmd}`);
-    }
-    lastCtrl = ctrl;
-    lastCmd = C;
-  }
+    });
   flush();
   if (rings.length === 0) throw new Error('path encloses no area (fewer than 3 points)');
   return rings;
@@ -345,41 +256,46 @@ export function parseSvgShapes(svg: string): ParsedSvg {
 /** Affine matrix [a, b, c, d, e, f] as in SVG: x' = a x + c y + e, y' = b x + d y + f. */
 type Affine = [number, number, number, number, number, number];
 
-const mul = (m: Affine, n: Affine): Affine => [
-  m[0] * n[0] + m[2] * n[1],
-  m[1] * n[0] + m[3] * n[1],
-  m[0] * n[2] + m[2] * n[3],
-  m[1] * n[2] + m[3] * n[3],
-  m[0] * n[4] + m[2] * n[5] + m[4],
-  m[1] * n[4] + m[3] * n[5] + m[5],
-];
+const TRANSFORM_RE = /(matrix|translate|scale|rotate|skewX|skewY)\s*\(([^)]*)\)/g;
+/** Each operation's arguments as svgpath takes them, with SVG's defaults filled in (matrix needs all six). */
+const TRANSFORM_ARGS: Record<string, (v: number[]) => number[] | undefined> = {
+  matrix: (v) => (v.length === 6 ? v : undefined),
+  translate: (v) => [v[0] ?? 0, v[1] ?? 0],
+  scale: (v) => [v[0] ?? 1, v[1] ?? v[0] ?? 1],
+  rotate: (v) => (v.length === 3 ? v : [v[0] ?? 0]),
+  skewX: (v) => [v[0] ?? 0],
+  skewY: (v) => [v[0] ?? 0],
+};
 
-/** Parses an SVG transform list (matrix, translate, scale, rotate, skewX, skewY). */
+/**
+ * Parses an SVG transform list (matrix, translate, scale, rotate, skewX, skewY) into one matrix: checked and
+ * completed here, composed by svgpath.
+ *
+ * @example
+ * parseTransform('translate(3 4) scale(2)'); // [2, 0, 0, 2, 3, 4]
+ */
 export function parseTransform(s: string): Affine {
-  let m: Affine = [1, 0, 0, 1, 0, 0];
-  const re = /(matrix|translate|scale|rotate|skewX|skewY)\s*\(([^)]*)\)/g;
-  const rest = s.replace(re, '').trim().replace(/,/g, '');
-  if (rest) throw new Error(`transform "${s}" is not understood`);
-  for (const [, op, args] of s.matchAll(re)) {
+  if (s.replace(TRANSFORM_RE, '').trim().replace(/,/g, ''))
+    throw new Error(`transform "${s}" is not understood`);
+  const ops: string[] = [];
+  for (const [, op, args] of s.matchAll(TRANSFORM_RE)) {
     const v = args
       .split(/[\s,]+/)
       .filter(Boolean)
       .map(Number);
     if (v.some((x) => !Number.isFinite(x))) throw new Error(`transform "${s}" has non-numeric arguments`);
-    const rad = ((v[0] ?? 0) * Math.PI) / 180;
-    let t: Affine;
-    if (op === 'matrix' && v.length === 6) t = v as Affine;
-    else if (op === 'translate') t = [1, 0, 0, 1, v[0] ?? 0, v[1] ?? 0];
-    else if (op === 'scale') t = [v[0] ?? 1, 0, 0, v[1] ?? v[0] ?? 1, 0, 0];
-    else if (op === 'rotate') {
-      const r: Affine = [Math.cos(rad), Math.sin(rad), -Math.sin(rad), Math.cos(rad), 0, 0];
-      t = v.length === 3 ? mul(mul([1, 0, 0, 1, v[1], v[2]], r), [1, 0, 0, 1, -v[1], -v[2]]) : r;
-    } else if (op === 'skewX') t = [1, 0, Math.tan(rad), 1, 0, 0];
-    else if (op === 'skewY') t = [1, Math.tan(rad), 0, 1, 0, 0];
-    else throw new Error(`transform ${op}(${args}) has the wrong number of arguments`);
-    m = mul(m, t);
+    const full = TRANSFORM_ARGS[op](v);
+    if (!full) throw new Error(`transform ${op}(${args}) has the wrong number of arguments`);
+    ops.push(`${op}(${full.join(' ')})`);
   }
-  return m;
+  // Read the matrix off the images of the origin and of the unit vectors (relative moves skip the translation).
+  const m: number[] = [];
+  svgpath('M0 0l1 0l0 1')
+    .transform(ops.join(' '))
+    .iterate((seg) => {
+      m.push(seg[1] as number, seg[2] as number);
+    });
+  return [m[2], m[3], m[4], m[5], m[0], m[1]];
 }
 
 const ellipsePoints = (cx: number, cy: number, rx: number, ry: number, rot: number, n = 72): Point[] =>

@@ -25,66 +25,18 @@ import { scoreMap } from '../regions/metrics.ts';
 import { rasterizeRegion, scaleGeometry } from '../regions/rasterize.ts';
 import type { Region } from '../regions/region.ts';
 import { writeSvgShapes } from '../regions/svg-shapes.ts';
-import { computeProbeAnswers, type ProbeAnswer } from './probe-answers.ts';
+import { computeProbeAnswers } from './probe-answers.ts';
 import { renderReportHtml } from './render-html.ts';
+import type { ReportData, ReportMetric, ReportOverlay, ReportPainting } from './report-data.ts';
 
-export interface ReportOverlay {
-  method: string;
-  prompt: string;
-  score: number;
-  signed: boolean;
-  /** `data:image/jpeg;base64,…` of the overlay at report size. */
-  src: string;
-  /** Range of the map values (for the legend). */
-  min: number;
-  max: number;
-}
-
-export interface ReportRegion {
-  id: string;
-  label: string;
-  dimension: string;
-  /** SVG shape markup in painting pixels (inside an `<svg viewBox="0 0 W H">`). */
-  svg: string;
-}
-
-export interface ReportMetric {
-  regionId: string;
-  region: string;
-  dimension: string;
-  method: string;
-  prompt: string;
-  pointing: number;
-  energy: number;
-  auroc: number;
-  iouTopK: number;
-}
-
-export interface ReportPainting {
-  file: string;
-  title: string;
-  /** Catalog fields shown under the title (artist, year, style, origin, …). */
-  meta: Record<string, string>;
-  width: number;
-  height: number;
-  /** The painting itself at report size (data: URI). */
-  image: string;
-  overlays: ReportOverlay[];
-  regions: ReportRegion[];
-  probes: ProbeAnswer[];
-  metrics: ReportMetric[];
-}
-
-export interface ReportData {
-  title: string;
-  model: string;
-  generated: string;
-  view: string;
-  methods: string[];
-  prompts: string[];
-  paintings: ReportPainting[];
-  notes: string[];
-}
+export type {
+  ProbeAnswer,
+  ReportData,
+  ReportMetric,
+  ReportOverlay,
+  ReportPainting,
+  ReportRegion,
+} from './report-data.ts';
 
 export interface ReportOptions {
   images: string[];
@@ -245,6 +197,7 @@ export async function collectReportData(clip: Clip, opts: ReportOptions): Promis
         });
       }
     }
+    // the probe module's zero-shot (as `artprobe probe zero-shot` and the server's probe route run it)
     const probes = dims.length ? (await computeProbeAnswers(clip, [decoded], dims))[0] : [];
     const row = catalog.get(name);
     const meta: Record<string, string> = {};

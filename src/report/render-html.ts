@@ -9,7 +9,7 @@
  * await writeFile('report/index.html', renderReportHtml(data));
  */
 import { interpolateInferno, interpolateRdBu } from 'd3';
-import type { ReportData, ReportPainting } from './build-report.ts';
+import type { ReportData, ReportPainting } from './report-data.ts';
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(s: unknown): string {

@@ -13,10 +13,20 @@
 import { STATUS_CODES } from 'node:http';
 import multipart from '@fastify/multipart';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type FastifyTypeProvider,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import type { Static, TSchema } from 'typebox';
 import { HttpError, JobQueue } from './jobs.ts';
 import { ModelHost, type ModelInfo } from './model-host.ts';
-import { collectOpenApi } from './openapi.ts';
+import { registerOpenApi, VERSION } from './openapi.ts';
 import { registerAnnotationRoutes } from './routes/annotations.ts';
 import { registerCatalogRoutes } from './routes/catalogs.ts';
 import { registerEmbeddingMapRoutes } from './routes/embedding-maps.ts';
@@ -30,9 +40,10 @@ import { registerPaintingRoutes } from './routes/paintings.ts';
 import { registerProbeRoutes } from './routes/probe.ts';
 import { registerSuiteRoutes } from './routes/suites.ts';
 import { registerUiRoutes } from './routes/ui.ts';
+import type { Validated } from './schemas.ts';
 import { Workspace } from './workspace.ts';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export interface AppOptions {
   /** Workspace folder (created when missing). */
@@ -80,10 +91,26 @@ declare module 'fastify' {
   interface FastifyInstance {
     artprobe: AppContext;
   }
-  interface FastifyContextConfig {
-    hideFromOpenApi?: boolean;
-  }
 }
+
+/**
+ * TypeBox types for routes (like @fastify/type-provider-typebox's, with defaults): `req.params`, `req.query`
+ * and `req.body` get their schema's type as validated (properties with a default are set), replies are
+ * checked against the response schemas.
+ */
+export interface ArtprobeTypeProvider extends FastifyTypeProvider {
+  validator: this['schema'] extends TSchema ? Validated<this['schema']> : unknown;
+  serializer: this['schema'] extends TSchema ? Static<this['schema']> : unknown;
+}
+
+/** The app as routes see it: typed from the TypeBox schemas. */
+export type ArtprobeApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ArtprobeTypeProvider
+>;
 
 /**
  * Every route of the API, as a plugin over a shared context.
@@ -96,20 +123,26 @@ export async function artprobePlugin(app: FastifyInstance, { ctx }: { ctx: AppCo
     limits: { fileSize: ctx.opts.maxUploadBytes, files: 1, fields: 20, parts: 25, fieldSize: 64 * 1024 },
     throwFileSizeLimit: true,
   });
-  const doc = collectOpenApi(app, { title: 'artprobe', version: VERSION });
-  registerHealthRoutes(app, ctx, doc);
-  registerPaintingRoutes(app, ctx);
-  registerCatalogRoutes(app, ctx);
-  registerModelRoutes(app, ctx);
-  registerSuiteRoutes(app, ctx);
-  registerProbeRoutes(app, ctx);
-  registerJobRoutes(app, ctx);
-  registerMapRoutes(app, ctx);
-  registerEmbeddingMapRoutes(app, ctx);
-  registerAnnotationRoutes(app, ctx);
-  registerMetricRoutes(app, ctx);
-  registerExportRoutes(app, ctx);
-  await registerUiRoutes(app, ctx);
+  await registerOpenApi(app, {
+    title: 'artprobe',
+    version: VERSION,
+    description:
+      'How CLIP sees art: paintings, explanation jobs and maps, zero-shot probes, regions, metrics',
+  });
+  const api = app.withTypeProvider<ArtprobeTypeProvider>();
+  registerHealthRoutes(api, ctx);
+  registerPaintingRoutes(api, ctx);
+  registerCatalogRoutes(api, ctx);
+  registerModelRoutes(api, ctx);
+  registerSuiteRoutes(api, ctx);
+  registerProbeRoutes(api, ctx);
+  registerJobRoutes(api, ctx);
+  registerMapRoutes(api, ctx);
+  registerEmbeddingMapRoutes(api, ctx);
+  registerAnnotationRoutes(api, ctx);
+  registerMetricRoutes(api, ctx);
+  registerExportRoutes(api, ctx);
+  await registerUiRoutes(api, ctx);
 }
 
 /**
@@ -132,12 +165,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
   });
-  // bodies are validated strictly (a number is not a string); params and query strings are coerced from text
+  // bodies are validated strictly (a number is not a string); params and query strings are coerced from text;
+  // `oneOf` with a `discriminator` (targets, job requests) reports the errors of the shape its tag names
   const strict = new Ajv({
     coerceTypes: false,
     useDefaults: true,
     removeAdditional: false,
     allowUnionTypes: true,
+    discriminator: true,
     strict: false,
   });
   const coercing = new Ajv({
@@ -145,6 +180,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     useDefaults: true,
     removeAdditional: false,
     allowUnionTypes: true,
+    discriminator: true,
     strict: false,
   });
   app.setValidatorCompiler(({ schema, httpPart }) =>

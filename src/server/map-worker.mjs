@@ -1,5 +1,12 @@
-// Worker-thread entry for embedding maps: registers tsx (so the TypeScript worker runs without a build step), then loads it.
-import { register } from 'tsx/esm/api';
+// Worker-thread entry for embedding maps. In the compiled build (dist/server/, where `npm run build` puts a copy
+// of this file) it loads the compiled worker next to it; from the sources (src/server/, e.g. under vitest) it
+// registers tsx so that the TypeScript worker runs without a build step.
+import { existsSync } from 'node:fs';
 
-register();
-await import('./map-worker.ts');
+if (existsSync(new URL('./map-worker.js', import.meta.url))) {
+  await import('./map-worker.js');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./map-worker.ts');
+}

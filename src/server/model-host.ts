@@ -1,8 +1,8 @@
 /**
- * Owns the model for the server: a pool of worker threads (one per allowed concurrent job, default 1), each
+ * Owns the model for the server: a pool of worker processes (one per allowed concurrent job, default 1), each
  * with the same CLIP loaded. `load` (re)loads every worker; `explain` runs one job on an idle worker;
  * `zeroShot` runs one zero-shot probe and `embed` embeds a few paintings, each waiting (bounded) for a worker;
- * `cancel` terminates the worker running
+ * `cancel` kills the worker process running
  * a job (TensorFlow.js work cannot be interrupted otherwise) and starts a fresh one with the model. State
  * (`none`, `loading`, `ready`, `error`) is reported by /api/health.
  *
@@ -19,7 +19,8 @@
  * const { result: vectors } = await host.embed({ images: ['/ws/paintings/<id>.png'] }, { waitMs: 30_000 });
  */
 import { randomUUID } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { ManifestEntry } from '../attribution/manifest.ts';
 import type { ZeroShotResult } from '../probe/zero-shot.ts';
 import type { ModelInfo, WorkerRequest } from './model-worker.ts';
@@ -63,7 +64,7 @@ interface Busy {
 }
 
 interface Slot {
-  worker: Worker;
+  worker: ChildProcess;
   ready: Promise<void>;
   busy?: Busy;
   onLoad?: { resolve: (i: ModelInfo) => void; reject: (e: Error) => void };
@@ -79,13 +80,16 @@ interface Waiter {
 }
 
 export interface ModelHostOptions {
-  /** Worker threads (= jobs running at once); default 1, TF.js work is CPU-bound. */
+  /** Worker processes (= jobs running at once); default 1, the engines use every core. */
   workers?: number;
   backend?: string;
   maxPixels?: number;
 }
 
-/** The model, behind worker threads. */
+/**
+ * The model, behind worker processes. Processes rather than threads: ONNX Runtime aborts the whole process when a
+ * thread running it is terminated, and a killed process (cancel, crash, out of memory) takes nothing else down.
+ */
 export class ModelHost {
   state: ModelState = 'none';
   info?: ModelInfo;
@@ -139,8 +143,13 @@ export class ModelHost {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./model-worker.mjs', import.meta.url));
+    const worker = fork(fileURLToPath(new URL('./model-worker.mjs', import.meta.url)), [], {
+      serialization: 'advanced', // typed arrays cross intact
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [],
+    });
     worker.unref();
+    worker.channel?.unref();
     const slot: Slot = { worker, ready: Promise.resolve(), dead: false };
     worker.on('message', (m: Msg) => this.onMessage(slot, m));
     const fail = (err: Error) => {
@@ -152,7 +161,7 @@ export class ModelHost {
       if (b) this.afterRequest();
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`model worker exited (code ${code})`)));
+    worker.on('exit', (code, signal) => fail(new Error(`model worker exited (${signal ?? `code ${code}`})`)));
     return slot;
   }
 
@@ -221,7 +230,7 @@ export class ModelHost {
       () => undefined,
       () => undefined,
     );
-    slot.worker.postMessage({
+    slot.worker.send({
       type: 'load',
       source,
       backend: this.opts.backend,
@@ -250,7 +259,7 @@ export class ModelHost {
         reject,
         onProgress,
       };
-      slot.worker.postMessage({ type: 'explain', ...job } satisfies WorkerRequest);
+      slot.worker.send({ type: 'explain', ...job } satisfies WorkerRequest);
     }).finally(() => this.replaceDead());
   }
 
@@ -291,7 +300,7 @@ export class ModelHost {
           resolve: (result) => resolve({ result: result as T, model }),
           reject,
         };
-        slot.worker.postMessage({ ...msg, requestId } as WorkerRequest);
+        slot.worker.send({ ...msg, requestId } as WorkerRequest);
       };
       const slot = this.idleSlot();
       if (slot) return start(slot);
@@ -311,7 +320,7 @@ export class ModelHost {
     }).finally(() => this.replaceDead());
   }
 
-  /** Stops a running job by terminating its worker (a fresh worker reloads the model). */
+  /** Stops a running job by killing its worker process (a fresh worker reloads the model). */
   async cancel(jobId: string): Promise<boolean> {
     const slot = this.slots.find((s) => s.busy?.kind === 'job' && s.busy.id === jobId);
     if (!slot) return false;
@@ -319,7 +328,7 @@ export class ModelHost {
     slot.busy = undefined;
     slot.dead = true; // not handed to anyone before it is replaced
     b?.reject(new CancelledError(`job ${jobId} was cancelled`));
-    await slot.worker.terminate();
+    await stopWorker(slot.worker);
     await this.replaceDead();
     return true;
   }
@@ -350,6 +359,15 @@ export class ModelHost {
       s.busy?.reject(new Error('server is shutting down'));
       s.busy = undefined;
     }
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await Promise.all(slots.map((s) => stopWorker(s.worker)));
   }
+}
+
+/** Kills a worker process and waits until it has exited. */
+function stopWorker(worker: ChildProcess): Promise<void> {
+  if (worker.exitCode !== null || worker.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    worker.once('exit', () => resolve());
+    worker.kill('SIGKILL');
+  });
 }

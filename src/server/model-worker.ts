@@ -1,14 +1,13 @@
 /**
- * The worker thread that owns the CLIP model: the server's HTTP thread stays responsive while TensorFlow.js
- * work (synchronous and CPU-bound) runs here. Messages in: `load` (a model folder), `explain` (one
+ * The worker process that owns the CLIP model: the server stays responsive while CLIP
+ * work (CPU-bound, ONNX Runtime or TensorFlow.js) runs here. Messages in: `load` (a model folder), `explain` (one
  * painting × method × target, written to a maps folder), `zeroShot` (one painting × suite dimensions) and
  * `embed` (unit image embeddings of a few paintings, for the embedding map); messages out: `loaded`,
  * `progress`, `done`, `zeroShotDone`, `embedDone`, `error`.
  *
  * @example
- * // started by ModelHost: new Worker(new URL('./model-worker.mjs', import.meta.url))
+ * // started by ModelHost: fork('model-worker.mjs', [], { serialization: 'advanced' })
  */
-import { parentPort } from 'node:worker_threads';
 import { explainImage } from '../attribution/explain.ts';
 import { writeExplanations } from '../attribution/manifest.ts';
 import type { TargetSpec } from '../attribution/target.ts';
@@ -53,15 +52,21 @@ export interface ModelInfo {
   id: string;
   dir: string;
   fingerprint: string;
+  /** The tfjs backend, or for the onnx engine `{ name: 'onnx', package: 'onnxruntime-node' }`. */
   backend: { name: string; package: string; gpu: boolean };
+  /** The engine that runs the model, e.g. "onnx (onnxruntime-node 1.30.0, cpu, 2 threads)". */
+  engine: string;
   imageSize: number;
   patchSize: number;
   embedDim: number;
 }
 
 let clip: Clip | undefined;
-const port = parentPort;
-if (!port) throw new Error('model-worker.ts must run in a worker thread');
+const send = process.send?.bind(process);
+if (!send) throw new Error('model-worker.ts must run as a child process with an IPC channel (ModelHost forks it)');
+const port = { postMessage: (m: unknown) => send(m) };
+// the server went away (even by SIGKILL): nothing is left to serve
+process.on('disconnect', () => process.exit(0));
 
 async function handle(msg: WorkerRequest): Promise<void> {
   if (msg.type === 'load') {
@@ -73,27 +78,27 @@ async function handle(msg: WorkerRequest): Promise<void> {
       id: c.id,
       dir: c.dir,
       fingerprint: await c.fingerprint(),
-      backend: { name: c.backend.name, package: c.backend.package, gpu: c.backend.gpu },
+      backend: c.backend
+        ? { name: c.backend.name, package: c.backend.package, gpu: c.backend.gpu }
+        : { name: c.engine.kind, package: 'onnxruntime-node', gpu: c.engine.description.includes('cuda') },
+      engine: c.engine.description,
       imageSize: c.config.vision.imageSize,
       patchSize: c.config.vision.patchSize,
       embedDim: c.config.embedDim,
     };
-    port?.postMessage({ type: 'loaded', info });
+    port.postMessage({ type: 'loaded', info });
     return;
   }
   if (!clip) throw new Error('no model loaded');
   if (msg.type === 'zeroShot') {
     const image = { name: msg.imageName, input: msg.image };
     const result = await runZeroShot(clip, [image], msg.suites, msg.dimensions, { topK: msg.topK });
-    port?.postMessage({ type: 'zeroShotDone', requestId: msg.requestId, result });
+    port.postMessage({ type: 'zeroShotDone', requestId: msg.requestId, result });
     return;
   }
   if (msg.type === 'embed') {
     const embeddings = await clip.encodeImage(msg.images, { normalize: true }); // [n][E]
-    port?.postMessage(
-      { type: 'embedDone', requestId: msg.requestId, embeddings },
-      embeddings.map((e) => e.buffer as ArrayBuffer),
-    );
+    port.postMessage({ type: 'embedDone', requestId: msg.requestId, embeddings });
     return;
   }
   const result = await explainImage(
@@ -105,12 +110,12 @@ async function handle(msg: WorkerRequest): Promise<void> {
       methods: [{ id: msg.method, params: msg.params }],
       view: msg.view,
     },
-    (done, total) => port?.postMessage({ type: 'progress', jobId: msg.jobId, done, total }),
+    (done, total) => port.postMessage({ type: 'progress', jobId: msg.jobId, done, total }),
   );
   const [entry] = await writeExplanations(msg.outDir, clip.id, result);
-  port?.postMessage({ type: 'done', jobId: msg.jobId, entry });
+  port.postMessage({ type: 'done', jobId: msg.jobId, entry });
 }
 
-port.on('message', (msg: WorkerRequest) => {
+process.on('message', (msg: WorkerRequest) => {
   handle(msg).catch((e: Error) => port.postMessage({ type: 'error', request: msg.type, message: e.message }));
 });

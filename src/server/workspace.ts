@@ -8,239 +8,99 @@
  * the old state or the new one. Every path is built from validated ids and fixed extensions, never from a
  * user string.
  *
+ * This class is a facade: each table's statements live in `./workspace/<table>.ts`, the schema's numbered
+ * migrations (`PRAGMA user_version`, applied at open) in `./workspace/migrations.ts`.
+ *
  * @example
  * const ws = Workspace.open('/data/my-workspace');
  * const p = await ws.addPainting(bytes, { name: 'wave.jpg', info });
  * ws.close();
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ImageInfo } from '../core/image-decode.ts';
+import { type AnnotationRow, AnnotationsTable } from './workspace/annotations.ts';
+import { type CatalogRow, CatalogsTable } from './workspace/catalogs.ts';
+import {
+  checkId,
+  IMAGE_EXTS,
+  PAINTING_ID_RE,
+  sha256Hex,
+  UUID_RE,
+  writeFileAtomic,
+} from './workspace/common.ts';
+import { type EmbeddingTableRow, EmbeddingTablesTable } from './workspace/embedding-tables.ts';
+import { ImageEmbeddingsTable } from './workspace/image-embeddings.ts';
+import { type JobResult, type JobRow, type JobState, JobsTable } from './workspace/jobs.ts';
+import { assertKnownVersion, migrate } from './workspace/migrations.ts';
+import { type PaintingRow, PaintingsTable } from './workspace/paintings.ts';
+import { type ProbeRow, ProbesTable } from './workspace/probes.ts';
 
-/** Hex sha256: the id of a painting. */
-export const PAINTING_ID_RE = /^[0-9a-f]{64}$/;
-/** Server-made ids (jobs, annotations, catalogs). */
-export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** File extension of each accepted image format (sharp's names). */
-export const IMAGE_EXTS: Record<string, string> = {
-  jpeg: 'jpg',
-  png: 'png',
-  webp: 'webp',
-  tiff: 'tif',
-  gif: 'gif',
-};
-
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-
-export interface PaintingRow {
-  id: string;
-  name: string;
-  ext: string;
-  format: string;
-  width: number;
-  height: number;
-  bytes: number;
-  sourceUrl: string | null;
-  metadata: Record<string, unknown> | null;
-  createdAt: string;
-}
-
-export interface JobRow {
-  id: string;
-  state: JobState;
-  paintingId: string;
-  modelId: string;
-  modelFingerprint: string;
-  method: string;
-  params: Record<string, unknown>;
-  target: unknown;
-  view: string;
-  cacheKey: string;
-  cachedFrom: string | null;
-  progress: { done: number; total: number };
-  attempts: number;
-  error: string | null;
-  result: JobResult | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-/** What a finished job produced: file names inside `maps/<mapsJob>/` (from our own manifest). */
-export interface JobResult {
-  mapsJob: string;
-  score: number;
-  grid: [number, number];
-  paintingSize: [number, number];
-  signed: boolean;
-  tiles: number;
-  files: { raw: string; painting: string; overlay: string };
-  extras?: Record<string, unknown>;
-}
-
-export interface AnnotationRow {
-  id: string;
-  paintingId: string;
-  doc: Record<string, unknown>;
-  createdAt: string;
-  modifiedAt: string;
-}
-
-/** A cached zero-shot probe result. */
-export interface ProbeRow {
-  cacheKey: string;
-  paintingId: string;
-  modelFingerprint: string;
-  result: Record<string, unknown>;
-  createdAt: string;
-}
-
-/** An imported embeddings table (parquet, npy or CSV) kept as `embeddings/<id>.<ext>`. */
-export interface EmbeddingTableRow {
-  id: string;
-  name: string;
-  format: 'parquet' | 'npy' | 'csv';
-  /** Embedding column ('' for .npy). */
-  column: string;
-  rows: number;
-  dims: number;
-  /** Metadata columns. */
-  columns: string[];
-  createdAt: string;
-}
-
-export interface CatalogRow {
-  id: string;
-  name: string;
-  format: string;
-  rows: number;
-  columns: string[];
-  matched: number;
-  createdAt: string;
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS paintings (
-  id TEXT PRIMARY KEY, name TEXT NOT NULL, ext TEXT NOT NULL, format TEXT NOT NULL, width INTEGER NOT NULL,
-  height INTEGER NOT NULL, bytes INTEGER NOT NULL, source_url TEXT, metadata TEXT, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS jobs (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, state TEXT NOT NULL, painting_id TEXT NOT NULL,
-  model_id TEXT NOT NULL, model_fingerprint TEXT NOT NULL, method TEXT NOT NULL, params TEXT NOT NULL,
-  target TEXT NOT NULL, view TEXT NOT NULL, cache_key TEXT NOT NULL, cached_from TEXT, progress_done INTEGER NOT NULL DEFAULT 0,
-  progress_total INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, error TEXT, result TEXT,
-  created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT);
-CREATE INDEX IF NOT EXISTS jobs_cache ON jobs (cache_key, state);
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
-CREATE TABLE IF NOT EXISTS annotations (
-  id TEXT PRIMARY KEY, painting_id TEXT NOT NULL, doc TEXT NOT NULL, created_at TEXT NOT NULL, modified_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS annotations_painting ON annotations (painting_id);
-CREATE TABLE IF NOT EXISTS probes (
-  cache_key TEXT PRIMARY KEY, painting_id TEXT NOT NULL, model_fingerprint TEXT NOT NULL, result TEXT NOT NULL,
-  created_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS probes_painting ON probes (painting_id);
-CREATE TABLE IF NOT EXISTS image_embeddings (
-  model_fingerprint TEXT NOT NULL, painting_id TEXT NOT NULL, dims INTEGER NOT NULL, data BLOB NOT NULL,
-  created_at TEXT NOT NULL, PRIMARY KEY (model_fingerprint, painting_id));
-CREATE TABLE IF NOT EXISTS embedding_tables (
-  id TEXT PRIMARY KEY, name TEXT NOT NULL, format TEXT NOT NULL, col TEXT NOT NULL, rows INTEGER NOT NULL,
-  dims INTEGER NOT NULL, columns TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS catalogs (
-  id TEXT PRIMARY KEY, name TEXT NOT NULL, format TEXT NOT NULL, rows INTEGER NOT NULL, columns TEXT NOT NULL,
-  matched INTEGER NOT NULL, created_at TEXT NOT NULL);
-`;
-
-const now = () => new Date().toISOString();
-const json = (v: unknown) => JSON.stringify(v ?? null);
-
-/** Throws unless `id` matches `re` (defence in depth: routes validate ids by schema already). */
-export function checkId(id: string, re: RegExp, what: string): string {
-  if (typeof id !== 'string' || !re.test(id)) throw new Error(`invalid ${what} id ${JSON.stringify(id)}`);
-  return id;
-}
+export type { AnnotationRow } from './workspace/annotations.ts';
+export type { CatalogRow } from './workspace/catalogs.ts';
+export {
+  checkId,
+  IMAGE_EXTS,
+  PAINTING_ID_RE,
+  sha256Hex,
+  UUID_RE,
+  writeFileAtomic,
+} from './workspace/common.ts';
+export type { EmbeddingTableRow } from './workspace/embedding-tables.ts';
+export type { JobResult, JobRow, JobState } from './workspace/jobs.ts';
+export { SCHEMA_VERSION, WorkspaceVersionError } from './workspace/migrations.ts';
+export type { PaintingRow } from './workspace/paintings.ts';
+export type { ProbeRow } from './workspace/probes.ts';
 
 /**
- * Writes a file atomically: a temp file next to it, fsync, rename.
+ * The workspace: SQLite index plus content files.
  *
  * @example
- * await writeFileAtomic('/ws/catalogs/x.json', '{}');
+ * const ws = Workspace.open(dir);
+ * const job = ws.insertJob({ id: randomUUID(), state: 'queued', paintingId, ... });
+ * ws.listJobs({ state: 'queued' });
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = join(dirname(path), `.tmp-${randomUUID()}`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-}
-
-/** sha256 of bytes, hex. */
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-type Row = Record<string, unknown>;
-
-function toPainting(r: Row): PaintingRow {
-  return {
-    id: r.id as string,
-    name: r.name as string,
-    ext: r.ext as string,
-    format: r.format as string,
-    width: r.width as number,
-    height: r.height as number,
-    bytes: r.bytes as number,
-    sourceUrl: (r.source_url as string) ?? null,
-    metadata: r.metadata ? JSON.parse(r.metadata as string) : null,
-    createdAt: r.created_at as string,
-  };
-}
-
-function toJob(r: Row): JobRow {
-  return {
-    id: r.id as string,
-    state: r.state as JobState,
-    paintingId: r.painting_id as string,
-    modelId: r.model_id as string,
-    modelFingerprint: r.model_fingerprint as string,
-    method: r.method as string,
-    params: JSON.parse(r.params as string),
-    target: JSON.parse(r.target as string),
-    view: r.view as string,
-    cacheKey: r.cache_key as string,
-    cachedFrom: (r.cached_from as string) ?? null,
-    progress: { done: r.progress_done as number, total: r.progress_total as number },
-    attempts: r.attempts as number,
-    error: (r.error as string) ?? null,
-    result: r.result ? JSON.parse(r.result as string) : null,
-    createdAt: r.created_at as string,
-    startedAt: (r.started_at as string) ?? null,
-    finishedAt: (r.finished_at as string) ?? null,
-  };
-}
-
-/** The workspace: SQLite index plus content files. */
 export class Workspace {
   readonly db: Database.Database;
+  private readonly paintings: PaintingsTable;
+  private readonly jobs: JobsTable;
+  private readonly annotations: AnnotationsTable;
+  private readonly probes: ProbesTable;
+  private readonly imageEmbeddings: ImageEmbeddingsTable;
+  private readonly embeddingTables: EmbeddingTablesTable;
+  private readonly catalogs: CatalogsTable;
 
   private constructor(readonly root: string) {
     for (const d of ['paintings', 'maps', 'annotations', 'catalogs', 'exports', 'suites', 'embeddings'])
       mkdirSync(join(root, d), { recursive: true });
-    this.db = new Database(join(root, 'artprobe.db'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    const file = join(root, 'artprobe.db');
+    this.db = new Database(file);
+    try {
+      this.db.pragma('busy_timeout = 5000');
+      assertKnownVersion(this.db, file); // before anything writes to a newer workspace
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      migrate(this.db, file);
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
+    this.paintings = new PaintingsTable(this.db);
+    this.jobs = new JobsTable(this.db);
+    this.annotations = new AnnotationsTable(this.db);
+    this.probes = new ProbesTable(this.db);
+    this.imageEmbeddings = new ImageEmbeddingsTable(this.db);
+    this.embeddingTables = new EmbeddingTablesTable(this.db);
+    this.catalogs = new CatalogsTable(this.db);
     this.removeTempFiles();
   }
 
   /**
-   * Opens (creating when needed) a workspace folder.
+   * Opens (creating when needed) a workspace folder, bringing its schema up to date; throws
+   * `WorkspaceVersionError` for a workspace written by a newer artprobe.
    *
    * @example
    * const ws = Workspace.open('./workspace');
@@ -297,51 +157,44 @@ export class Workspace {
     const ext = IMAGE_EXTS[meta.info.format];
     if (!ext) throw new Error(`unsupported image format ${meta.info.format}`);
     await writeFileAtomic(this.paintingFile({ id, ext }), bytes);
-    this.db
-      .prepare('INSERT OR IGNORE INTO paintings VALUES (?,?,?,?,?,?,?,?,?,?)')
-      .run(
-        id,
-        meta.name,
-        ext,
-        meta.info.format,
-        meta.info.width,
-        meta.info.height,
-        bytes.length,
-        meta.sourceUrl ?? null,
-        null,
-        now(),
-      );
+    this.paintings.insert({
+      id,
+      name: meta.name,
+      ext,
+      format: meta.info.format,
+      width: meta.info.width,
+      height: meta.info.height,
+      bytes: bytes.length,
+      sourceUrl: meta.sourceUrl ?? null,
+    });
     return { painting: this.getPainting(id) as PaintingRow, created: true };
   }
 
   getPainting(id: string): PaintingRow | undefined {
-    const r = this.db.prepare('SELECT * FROM paintings WHERE id = ?').get(id) as Row | undefined;
-    return r && toPainting(r);
+    return this.paintings.get(id);
   }
 
   listPaintings(): PaintingRow[] {
-    return (this.db.prepare('SELECT * FROM paintings ORDER BY created_at, id').all() as Row[]).map(
-      toPainting,
-    );
+    return this.paintings.list();
   }
 
   setPaintingMetadata(id: string, metadata: Record<string, unknown>): void {
-    this.db.prepare('UPDATE paintings SET metadata = ? WHERE id = ?').run(json(metadata), id);
+    this.paintings.setMetadata(id, metadata);
   }
 
   /** Deletes a painting with its jobs, maps and annotations (rows first, then files). */
   async deletePainting(id: string): Promise<boolean> {
     const p = this.getPainting(id);
     if (!p) return false;
-    const jobs = this.db.prepare('SELECT id FROM jobs WHERE painting_id = ?').all(id) as { id: string }[];
+    const jobs = this.jobs.idsOfPainting(id);
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM jobs WHERE painting_id = ?').run(id);
-      this.db.prepare('DELETE FROM annotations WHERE painting_id = ?').run(id);
-      this.db.prepare('DELETE FROM probes WHERE painting_id = ?').run(id);
-      this.db.prepare('DELETE FROM image_embeddings WHERE painting_id = ?').run(id);
-      this.db.prepare('DELETE FROM paintings WHERE id = ?').run(id);
+      this.jobs.deleteByPainting(id);
+      this.annotations.deleteByPainting(id);
+      this.probes.deleteByPainting(id);
+      this.imageEmbeddings.deleteByPainting(id);
+      this.paintings.delete(id);
     })();
-    for (const j of jobs) await rm(this.mapsDir(j.id), { recursive: true, force: true });
+    for (const j of jobs) await rm(this.mapsDir(j), { recursive: true, force: true });
     await rm(this.paintingFile(p), { force: true });
     await rm(join(this.root, 'annotations', `${id}.jsonld`), { force: true });
     return true;
@@ -354,88 +207,35 @@ export class Workspace {
       error?: string;
     },
   ): JobRow {
-    const t = now();
-    const done = j.state === 'done';
-    this.db
-      .prepare(
-        `INSERT INTO jobs (id, state, painting_id, model_id, model_fingerprint, method, params, target, view, cache_key,
-         cached_from, result, error, created_at, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-      )
-      .run(
-        j.id,
-        j.state,
-        j.paintingId,
-        j.modelId,
-        j.modelFingerprint,
-        j.method,
-        json(j.params),
-        json(j.target),
-        j.view,
-        j.cacheKey,
-        j.cachedFrom,
-        j.result ? json(j.result) : null,
-        j.error ?? null,
-        t,
-        done ? t : null,
-        done ? t : null,
-      );
+    this.jobs.insert(j);
     return this.getJob(j.id) as JobRow;
   }
 
   getJob(id: string): JobRow | undefined {
-    const r = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined;
-    return r && toJob(r);
+    return this.jobs.get(id);
   }
 
   listJobs(
     filter: { state?: JobState; paintingId?: string; limit?: number; offset?: number } = {},
   ): JobRow[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    for (const [col, v] of [
-      ['state', filter.state],
-      ['painting_id', filter.paintingId],
-    ] as const) {
-      if (v === undefined) continue;
-      where.push(`${col} = ?`);
-      args.push(v);
-    }
-    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ? OFFSET ?`;
-    return (this.db.prepare(sql).all(...args, filter.limit ?? 1000, filter.offset ?? 0) as Row[]).map(toJob);
+    return this.jobs.list(filter);
   }
 
   countJobs(): Record<JobState | 'total', number> {
-    const out = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0, total: 0 };
-    for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as {
-      state: JobState;
-      n: number;
-    }[]) {
-      out[r.state] = r.n;
-      out.total += r.n;
-    }
-    return out;
+    return this.jobs.count();
   }
 
   /** A finished job with this cache key whose maps are still on disk. */
   findCached(cacheKey: string): JobRow | undefined {
-    const r = this.db
-      .prepare("SELECT * FROM jobs WHERE cache_key = ? AND state = 'done' ORDER BY seq LIMIT 1")
-      .get(cacheKey) as Row | undefined;
-    return r && toJob(r);
+    return this.jobs.findCached(cacheKey);
   }
 
   markRunning(id: string): void {
-    this.db
-      .prepare(
-        "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?, error = NULL WHERE id = ?",
-      )
-      .run(now(), id);
+    this.jobs.markRunning(id);
   }
 
   setProgress(id: string, done: number, total: number): void {
-    this.db
-      .prepare('UPDATE jobs SET progress_done = ?, progress_total = ? WHERE id = ?')
-      .run(done, total, id);
+    this.jobs.setProgress(id, done, total);
   }
 
   /** Final state; maps must already be on disk. */
@@ -444,22 +244,11 @@ export class Workspace {
     state: 'done' | 'failed' | 'cancelled',
     extra: { result?: JobResult; error?: string; cachedFrom?: string } = {},
   ): void {
-    this.db
-      .prepare(
-        'UPDATE jobs SET state = ?, result = ?, error = ?, cached_from = COALESCE(?, cached_from), finished_at = ? WHERE id = ?',
-      )
-      .run(
-        state,
-        extra.result ? json(extra.result) : null,
-        extra.error ?? null,
-        extra.cachedFrom ?? null,
-        now(),
-        id,
-      );
+    this.jobs.finish(id, state, extra);
   }
 
   requeueJob(id: string): void {
-    this.db.prepare("UPDATE jobs SET state = 'queued', started_at = NULL WHERE id = ?").run(id);
+    this.jobs.requeue(id);
   }
 
   /**
@@ -470,13 +259,9 @@ export class Workspace {
   async deleteJob(id: string): Promise<boolean> {
     const job = this.getJob(id);
     if (!job) return false;
-    this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
-    const users = this.db.prepare(
-      "SELECT COUNT(*) AS n FROM jobs WHERE json_extract(result, '$.mapsJob') = ?",
-    );
+    this.jobs.delete(id);
     for (const folder of new Set([id, job.result?.mapsJob ?? id])) {
-      if ((users.get(folder) as { n: number }).n === 0)
-        await rm(this.mapsDir(folder), { recursive: true, force: true });
+      if (this.jobs.mapsUsers(folder) === 0) await rm(this.mapsDir(folder), { recursive: true, force: true });
     }
     return true;
   }
@@ -484,23 +269,12 @@ export class Workspace {
   // ---- zero-shot probe cache
 
   getProbe(cacheKey: string): ProbeRow | undefined {
-    const r = this.db.prepare('SELECT * FROM probes WHERE cache_key = ?').get(cacheKey) as Row | undefined;
-    return (
-      r && {
-        cacheKey: r.cache_key as string,
-        paintingId: r.painting_id as string,
-        modelFingerprint: r.model_fingerprint as string,
-        result: JSON.parse(r.result as string),
-        createdAt: r.created_at as string,
-      }
-    );
+    return this.probes.get(cacheKey);
   }
 
   /** Stores a probe result (replacing one with the same key); returns the stored row. */
   putProbe(p: Omit<ProbeRow, 'createdAt'>): ProbeRow {
-    this.db
-      .prepare('INSERT OR REPLACE INTO probes VALUES (?,?,?,?,?)')
-      .run(p.cacheKey, p.paintingId, p.modelFingerprint, json(p.result), now());
+    this.probes.put(p);
     return this.getProbe(p.cacheKey) as ProbeRow;
   }
 
@@ -508,31 +282,12 @@ export class Workspace {
 
   /** Cached unit image embeddings of these paintings under a model, by painting id (missing ones absent). */
   getImageEmbeddings(fingerprint: string, ids: string[]): Map<string, Float32Array> {
-    const out = new Map<string, Float32Array>();
-    const q = this.db.prepare(
-      'SELECT data FROM image_embeddings WHERE model_fingerprint = ? AND painting_id = ?',
-    );
-    for (const id of ids) {
-      const r = q.get(fingerprint, id) as { data: Buffer } | undefined;
-      // copy: the Buffer may share a pool, and Float32Array needs 4-byte alignment
-      if (r) out.set(id, new Float32Array(new Uint8Array(r.data).buffer));
-    }
-    return out;
+    return this.imageEmbeddings.get(fingerprint, ids);
   }
 
   /** Stores image embeddings computed by a model (replacing older ones). */
   putImageEmbeddings(fingerprint: string, rows: { id: string; vector: Float32Array }[]): void {
-    const ins = this.db.prepare('INSERT OR REPLACE INTO image_embeddings VALUES (?,?,?,?,?)');
-    this.db.transaction(() => {
-      for (const r of rows)
-        ins.run(
-          fingerprint,
-          r.id,
-          r.vector.length,
-          Buffer.from(r.vector.buffer, r.vector.byteOffset, r.vector.byteLength),
-          now(),
-        );
-    })();
+    this.imageEmbeddings.put(fingerprint, rows);
   }
 
   // ---- imported embedding tables
@@ -550,38 +305,22 @@ export class Workspace {
   ): Promise<EmbeddingTableRow> {
     const id = randomUUID();
     await writeFileAtomic(this.embeddingTableFile({ id, format: t.format }), bytes);
-    this.db
-      .prepare('INSERT INTO embedding_tables VALUES (?,?,?,?,?,?,?,?)')
-      .run(id, t.name, t.format, t.column, t.rows, t.dims, json(t.columns), now());
+    this.embeddingTables.insert({ ...t, id });
     return this.getEmbeddingTable(id) as EmbeddingTableRow;
   }
 
   getEmbeddingTable(id: string): EmbeddingTableRow | undefined {
-    const r = this.db.prepare('SELECT * FROM embedding_tables WHERE id = ?').get(id) as Row | undefined;
-    return (
-      r && {
-        id: r.id as string,
-        name: r.name as string,
-        format: r.format as EmbeddingTableRow['format'],
-        column: r.col as string,
-        rows: r.rows as number,
-        dims: r.dims as number,
-        columns: JSON.parse(r.columns as string),
-        createdAt: r.created_at as string,
-      }
-    );
+    return this.embeddingTables.get(id);
   }
 
   listEmbeddingTables(): EmbeddingTableRow[] {
-    return (
-      this.db.prepare('SELECT id FROM embedding_tables ORDER BY created_at, id').all() as { id: string }[]
-    ).map((r) => this.getEmbeddingTable(r.id) as EmbeddingTableRow);
+    return this.embeddingTables.list();
   }
 
   async deleteEmbeddingTable(id: string): Promise<boolean> {
     const t = this.getEmbeddingTable(id);
     if (!t) return false;
-    this.db.prepare('DELETE FROM embedding_tables WHERE id = ?').run(id);
+    this.embeddingTables.delete(id);
     await rm(this.embeddingTableFile(t), { force: true });
     return true;
   }
@@ -589,38 +328,24 @@ export class Workspace {
   // ---- annotations
 
   insertAnnotation(id: string, paintingId: string, doc: Record<string, unknown>): AnnotationRow {
-    const t = now();
-    this.db.prepare('INSERT INTO annotations VALUES (?,?,?,?,?)').run(id, paintingId, json(doc), t, t);
+    this.annotations.insert(id, paintingId, doc);
     return this.getAnnotation(id) as AnnotationRow;
   }
 
   getAnnotation(id: string): AnnotationRow | undefined {
-    const r = this.db.prepare('SELECT * FROM annotations WHERE id = ?').get(id) as Row | undefined;
-    return (
-      r && {
-        id: r.id as string,
-        paintingId: r.painting_id as string,
-        doc: JSON.parse(r.doc as string),
-        createdAt: r.created_at as string,
-        modifiedAt: r.modified_at as string,
-      }
-    );
+    return this.annotations.get(id);
   }
 
   listAnnotations(paintingId: string): AnnotationRow[] {
-    return (
-      this.db
-        .prepare('SELECT id FROM annotations WHERE painting_id = ? ORDER BY created_at, id')
-        .all(paintingId) as { id: string }[]
-    ).map((r) => this.getAnnotation(r.id) as AnnotationRow);
+    return this.annotations.listByPainting(paintingId);
   }
 
   updateAnnotation(id: string, doc: Record<string, unknown>): void {
-    this.db.prepare('UPDATE annotations SET doc = ?, modified_at = ? WHERE id = ?').run(json(doc), now(), id);
+    this.annotations.update(id, doc);
   }
 
   deleteAnnotation(id: string): boolean {
-    return this.db.prepare('DELETE FROM annotations WHERE id = ?').run(id).changes > 0;
+    return this.annotations.delete(id);
   }
 
   // ---- catalogs
@@ -635,31 +360,16 @@ export class Workspace {
     const id = randomUUID();
     const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
     await writeFileAtomic(join(this.root, 'catalogs', `${id}.json`), JSON.stringify(rows));
-    this.db
-      .prepare('INSERT INTO catalogs VALUES (?,?,?,?,?,?,?)')
-      .run(id, name, format, rows.length, json(columns), matched, now());
+    this.catalogs.insert({ id, name, format, rows: rows.length, columns, matched });
     return this.getCatalog(id) as CatalogRow;
   }
 
   getCatalog(id: string): CatalogRow | undefined {
-    const r = this.db.prepare('SELECT * FROM catalogs WHERE id = ?').get(id) as Row | undefined;
-    return (
-      r && {
-        id: r.id as string,
-        name: r.name as string,
-        format: r.format as string,
-        rows: r.rows as number,
-        columns: JSON.parse(r.columns as string),
-        matched: r.matched as number,
-        createdAt: r.created_at as string,
-      }
-    );
+    return this.catalogs.get(id);
   }
 
   listCatalogs(): CatalogRow[] {
-    return (this.db.prepare('SELECT id FROM catalogs ORDER BY created_at').all() as { id: string }[]).map(
-      (r) => this.getCatalog(r.id) as CatalogRow,
-    );
+    return this.catalogs.list();
   }
 
   catalogFile(id: string): string {
@@ -667,8 +377,8 @@ export class Workspace {
   }
 
   async deleteCatalog(id: string): Promise<boolean> {
-    const n = this.db.prepare('DELETE FROM catalogs WHERE id = ?').run(id).changes;
+    const deleted = this.catalogs.delete(id);
     await rm(this.catalogFile(id), { force: true });
-    return n > 0;
+    return deleted;
   }
 }

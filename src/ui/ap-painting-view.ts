@@ -1,8 +1,9 @@
 /**
  * `<ap-painting-view>`: one painting with everything about it — the large heatmap with its controls, the
  * method × prompt small multiples, side-by-side comparison, CLIP's zero-shot answers (click one to see its map),
- * expert regions (drawn and edited here, saved as W3C annotations), metrics per region × method × prompt,
- * progress bars of running jobs, and exports (.npy, PNG, bundle, static report).
+ * expert regions (drawn on the heatmap with <ap-region-editor>'s controls, saved here as W3C annotations),
+ * metrics per region × method × prompt, progress bars of running jobs (kept by a `JobListController`), and
+ * exports (.npy, PNG, bundle, static report).
  * The view state (prompts, methods, selection, controls) comes from and goes to the URL through `ap-state`
  * events {patch} handled by <ap-app>.
  *
@@ -12,20 +13,21 @@
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { Geometry } from '../regions/region.ts';
 import { writeW3CAnnotations } from '../regions/w3c.ts';
-import type { Api, Job, Painting, Target } from './api.ts';
+import type { Api, Painting, Target } from './api.ts';
 import './ap-heatmap.ts';
-import type { UiRegion } from './ap-heatmap.ts';
+import type { DrawMode, UiRegion } from './ap-heatmap.ts';
 import './ap-job-progress.ts';
-import type { JobProgressUi } from './ap-job-progress.ts';
 import './ap-metrics-panel.ts';
 import type { MetricsRowUi } from './ap-metrics-panel.ts';
 import './ap-overlay-controls.ts';
 import type { OverlaySettings } from './ap-overlay-controls.ts';
 import './ap-probe-panel.ts';
 import type { ProbeAnswerUi, ProbeSelectDetail } from './ap-probe-panel.ts';
+import './ap-region-editor.ts';
+import type { RegionDraft } from './ap-region-editor.ts';
 import './ap-small-multiples.ts';
-import type { Cell } from './ap-small-multiples.ts';
 import { mapRange } from './colormap.ts';
+import { JobListController, type Slot } from './job-list-controller.ts';
 import { buildClientReport, download, paintingRegions, targetText } from './report-export.ts';
 import type { ViewState } from './state.ts';
 
@@ -40,10 +42,27 @@ const ALL_METHODS = [
   'occlusion',
 ];
 
-interface Slot {
-  job?: Job;
-  map?: Float32Array;
-  error?: string;
+/** What the annotation routes take: one W3C annotation (its id is the server's). */
+type AnnotationDoc = Parameters<Api['addAnnotation']>[1];
+
+/** A region of a painting as a W3C annotation to save, without its id. */
+function annotationDoc(
+  p: Painting,
+  region: { id: string; label: string; dimension?: string },
+  geometry: Geometry,
+): AnnotationDoc {
+  const doc = writeW3CAnnotations([
+    {
+      id: region.id,
+      label: region.label,
+      dimension: region.dimension as never,
+      source: p.name,
+      geometry,
+      imageSize: { width: p.width, height: p.height },
+    },
+  ]).first.items[0] as Record<string, unknown>;
+  delete doc.id;
+  return doc as never;
 }
 
 export class ApPaintingView extends LitElement {
@@ -51,7 +70,6 @@ export class ApPaintingView extends LitElement {
     api: { attribute: false },
     state: { attribute: false },
     painting: { state: true },
-    slots: { state: true },
     regions: { state: true },
     metrics: { state: true },
     probes: { state: true },
@@ -63,18 +81,23 @@ export class ApPaintingView extends LitElement {
   declare api: Api;
   declare state: ViewState;
   declare painting: Painting | undefined;
-  /** Jobs and maps by `method|target-json`. */
-  declare slots: Map<string, Slot>;
   declare regions: UiRegion[];
   declare metrics: MetricsRowUi[];
   /** The probe answers received (for the static report). */
   declare probes: ProbeAnswerUi[];
   /** The zero-shot answer whose map is shown large instead of a prompt's (with the current method). */
   declare probeMap: { key: string; target: Target; caption: string } | undefined;
-  declare drawMode: 'none' | 'rect' | 'polygon';
+  declare drawMode: DrawMode;
   declare selectedRegion: string;
   declare message: string;
   private loadedFor = '';
+  /** Label and dimension of the next region drawn, as typed in <ap-region-editor>. */
+  private draft: RegionDraft = { label: '', dimension: '' };
+  /** Jobs and maps of the painting by method × target. */
+  private jobs = new JobListController(this, {
+    onMap: () => void this.refreshMetrics(),
+    onError: (m) => (this.message = m),
+  });
 
   static override styles = css`
     :host { display: block; }
@@ -88,13 +111,10 @@ export class ApPaintingView extends LitElement {
     figure { margin: 0; }
     figcaption { font-size: 13px; color: #333; margin-top: 4px; }
     .row { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: center; margin: 8px 0; font-size: 14px; }
-    fieldset { border: 1px solid #ccc; border-radius: 4px; padding: 6px 10px; margin: 8px 0; }
-    legend { font-size: 13px; font-weight: 600; }
     input, select, button { font: inherit; }
     input[type='text'] { padding: 3px 6px; }
     button { border: 1px solid #666; background: #fff; color: #111; border-radius: 4px; padding: 3px 10px; cursor: pointer; }
     button.primary { background: #0b5cad; border-color: #0b5cad; color: #fff; }
-    button[aria-pressed='true'] { background: #0b5cad; border-color: #0b5cad; color: #fff; }
     button:focus-visible, input:focus-visible, select:focus-visible, a:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
     .chip { display: inline-flex; align-items: center; gap: 4px; background: #eef3fa; border: 1px solid #b9cbe6; border-radius: 12px; padding: 1px 4px 1px 10px; font-size: 13px; }
     .chip button { border: none; background: none; padding: 0 4px; color: #111; }
@@ -107,7 +127,6 @@ export class ApPaintingView extends LitElement {
 
   constructor() {
     super();
-    this.slots = new Map();
     this.regions = [];
     this.metrics = [];
     this.probes = [];
@@ -124,7 +143,7 @@ export class ApPaintingView extends LitElement {
     if ((changed.has('state') || changed.has('api')) && this.api && this.state?.painting) {
       if (this.loadedFor !== this.state.painting) {
         this.loadedFor = this.state.painting;
-        this.slots = new Map();
+        this.jobs.clear();
         this.probes = [];
         this.probeMap = undefined;
         void this.load(this.state.painting);
@@ -148,38 +167,10 @@ export class ApPaintingView extends LitElement {
     void this.refreshMetrics();
   }
 
-  /** Slot key of a method and target. */
-  private key(method: string, target: Target): string {
-    return `${method}|${JSON.stringify(target)}`;
-  }
-
-  /** Starts (or reuses) the job of a method × target and loads its map when done. */
-  private async run(method: string, target: Target): Promise<void> {
-    const k = this.key(method, target);
-    if (this.slots.has(k) || !this.painting) return;
-    const slot: Slot = {};
-    this.slots = new Map(this.slots).set(k, slot);
-    try {
-      slot.job = await this.api.createJob({
-        paintingId: this.painting.id,
-        method,
-        target,
-        view: this.state.view,
-      });
-      this.requestUpdate();
-      const done = await this.api.waitJob(slot.job.id, (j) => {
-        slot.job = j;
-        this.requestUpdate();
-      });
-      slot.job = done;
-      slot.map = (await this.api.paintingMap(done.id)).data;
-      this.slots = new Map(this.slots);
-      void this.refreshMetrics();
-    } catch (e) {
-      slot.error = (e as Error).message;
-      this.message = slot.error;
-      this.slots = new Map(this.slots);
-    }
+  /** Starts (or reuses) the job of a method × target for this painting and view. */
+  private run(method: string, target: Target): Promise<void> {
+    if (!this.painting) return Promise.resolve();
+    return this.jobs.run(this.api, { paintingId: this.painting.id, method, target, view: this.state.view });
   }
 
   private async ensureJobs(): Promise<void> {
@@ -198,9 +189,8 @@ export class ApPaintingView extends LitElement {
       return;
     }
     const rows: MetricsRowUi[] = [];
-    for (const slot of this.slots.values()) {
-      const j = slot.job;
-      if (j?.state !== 'done' || j.target.kind !== 'prompt') continue;
+    for (const j of this.jobs.jobs()) {
+      if (j.state !== 'done' || j.target.kind !== 'prompt') continue;
       try {
         const res = await this.api.metrics(j.id);
         for (const r of res.rows)
@@ -262,56 +252,17 @@ export class ApPaintingView extends LitElement {
   }
 
   private slotFor(method: string, prompt: number): Slot | undefined {
-    const p = this.state.prompts[prompt];
-    return p === undefined ? undefined : this.slots.get(this.key(method, { kind: 'prompt', prompt: p }));
-  }
-
-  private cells(): Cell[] {
-    const out: Cell[] = [];
-    this.state.methods.forEach((m) =>
-      this.state.prompts.forEach((_, pi) => {
-        const s = this.slotFor(m, pi);
-        const j = s?.job;
-        out.push({
-          method: m,
-          prompt: pi,
-          map: s?.map,
-          signed: j?.result?.signed,
-          score: j?.result?.score,
-          state: s?.error
-            ? 'failed'
-            : s?.map
-              ? 'done'
-              : ((j?.state === 'done' ? 'running' : j?.state) ?? 'queued'),
-          progress: j?.progress ? j.progress.done / Math.max(1, j.progress.total) : 0,
-        });
-      }),
-    );
-    return out;
+    return this.jobs.prompt(method, this.state.prompts, prompt);
   }
 
   private async onDrawn(e: CustomEvent<{ geometry: Geometry }>): Promise<void> {
     const p = this.painting;
     if (!p) return;
-    const label =
-      (this.renderRoot.querySelector('input[name=region-label]') as HTMLInputElement | null)?.value.trim() ||
-      `region ${this.regions.length + 1}`;
-    const dimension =
-      (this.renderRoot.querySelector('select[name=region-dimension]') as HTMLSelectElement | null)?.value ||
-      undefined;
-    const doc = writeW3CAnnotations([
-      {
-        id: 'new',
-        label,
-        dimension: dimension as never,
-        source: p.name,
-        geometry: e.detail.geometry,
-        imageSize: { width: p.width, height: p.height },
-      },
-    ]).first.items[0] as Record<string, unknown>;
-    delete doc.id;
+    const label = this.draft.label.trim() || `region ${this.regions.length + 1}`;
+    const dimension = this.draft.dimension || undefined;
+    const doc = annotationDoc(p, { id: 'new', label, dimension }, e.detail.geometry);
     try {
-      await this.api.addAnnotation(p.id, doc as never);
+      await this.api.addAnnotation(p.id, doc);
       this.drawMode = 'none';
       this.message = `Saved region “${label}”.`;
       await this.loadRegions();
@@ -324,19 +275,9 @@ export class ApPaintingView extends LitElement {
     const p = this.painting;
     const r = this.regions.find((x) => x.id === e.detail.id);
     if (!p || !r) return;
-    const doc = writeW3CAnnotations([
-      {
-        id: r.id,
-        label: r.label,
-        dimension: r.dimension as never,
-        source: p.name,
-        geometry: e.detail.geometry,
-        imageSize: { width: p.width, height: p.height },
-      },
-    ]).first.items[0] as Record<string, unknown>;
-    delete doc.id;
+    const doc = annotationDoc(p, r, e.detail.geometry);
     try {
-      await this.api.updateAnnotation(r.id, doc as never);
+      await this.api.updateAnnotation(r.id, doc);
       await this.loadRegions();
     } catch (err) {
       this.message = `Cannot update the region: ${(err as Error).message}`;
@@ -402,7 +343,7 @@ export class ApPaintingView extends LitElement {
     };
     const prompt = s.prompts[s.prompt];
     const main = this.probeMap
-      ? this.slots.get(this.key(s.method, this.probeMap.target))
+      ? this.jobs.get(s.method, this.probeMap.target)
       : this.slotFor(s.method, s.prompt);
     const mainCaption = this.probeMap
       ? `${s.method} · ${this.probeMap.caption}`
@@ -412,7 +353,7 @@ export class ApPaintingView extends LitElement {
     let second: { slot?: Slot; caption: string } | undefined;
     if (s.compare.startsWith('m:') && prompt)
       second = {
-        slot: this.slots.get(this.key(s.compare.slice(2), { kind: 'prompt', prompt })),
+        slot: this.jobs.get(s.compare.slice(2), { kind: 'prompt', prompt }),
         caption: `${s.compare.slice(2)} · “${prompt}”`,
       };
     if (s.compare.startsWith('p:')) {
@@ -420,15 +361,6 @@ export class ApPaintingView extends LitElement {
       if (s.prompts[pi] !== undefined)
         second = { slot: this.slotFor(s.method, pi), caption: `${s.method} · “${s.prompts[pi]}”` };
     }
-    const jobs: JobProgressUi[] = [...this.slots.values()]
-      .filter((x) => x.job)
-      .map((x) => ({
-        id: x.job?.id ?? '',
-        label: `${x.job?.method} · ${targetText(x.job?.target as Target)}`,
-        state: x.job?.state ?? '',
-        done: x.job?.progress?.done ?? 0,
-        total: x.job?.progress?.total ?? 1,
-      }));
     const meta = p.metadata ?? {};
     const mainJob = main?.job;
     return html`
@@ -461,7 +393,7 @@ export class ApPaintingView extends LitElement {
               ${s.prompts.map((t, i) => (i === s.prompt ? nothing : html`<option value=${`p:${i}`} ?selected=${s.compare === `p:${i}`}>prompt “${t}”</option>`))}
             </select></label>
             <label>View <select name="view" @change=${(e: Event) => {
-              this.slots = new Map();
+              this.jobs.clear();
               this.patch({ view: (e.target as HTMLSelectElement).value as ViewState['view'] });
             }}>
               ${['pad', 'crop', 'tiles'].map((v) => html`<option ?selected=${v === s.view}>${v}</option>`)}</select></label>
@@ -472,18 +404,11 @@ export class ApPaintingView extends LitElement {
             ${this.renderFigure(main, mainCaption, settings)}
             ${second ? this.renderFigure(second.slot, second.caption, settings) : nothing}
           </div>
-          <fieldset>
-            <legend>Expert regions</legend>
-            <div class="row">
-              <label>Label <input type="text" name="region-label" size="16" placeholder="region ${this.regions.length + 1}" /></label>
-              <label>Dimension <select name="region-dimension">${['', 'content', 'scene', 'style', 'period', 'artifact'].map((d) => html`<option value=${d}>${d || '—'}</option>`)}</select></label>
-              <button type="button" name="draw-rect" aria-pressed=${this.drawMode === 'rect'} @click=${() => (this.drawMode = this.drawMode === 'rect' ? 'none' : 'rect')}>Draw rectangle</button>
-              <button type="button" name="draw-polygon" aria-pressed=${this.drawMode === 'polygon'} @click=${() => (this.drawMode = this.drawMode === 'polygon' ? 'none' : 'polygon')}>Draw polygon</button>
-              ${this.selectedRegion ? html`<button type="button" @click=${() => this.onDelete(new CustomEvent('x', { detail: { id: this.selectedRegion } }))}>Delete selected</button>` : nothing}
-            </div>
-            <div class="msg">${this.drawMode === 'rect' ? 'Drag on the painting to draw a rectangle.' : this.drawMode === 'polygon' ? 'Click points; double-click, press Enter or click the first point to close.' : `${this.regions.length} region(s). Select one (Tab, Enter) to move it with the arrow keys or drag its corners.`}</div>
-          </fieldset>
-          <ap-job-progress .jobs=${jobs}></ap-job-progress>
+          <ap-region-editor .regions=${this.regions} .selected=${this.selectedRegion} .drawMode=${this.drawMode}
+            @ap-draw-mode=${(e: CustomEvent<{ mode: DrawMode }>) => (this.drawMode = e.detail.mode)}
+            @ap-region-draft=${(e: CustomEvent<RegionDraft>) => (this.draft = e.detail)}
+            @ap-region-delete=${this.onDelete}></ap-region-editor>
+          <ap-job-progress .jobs=${this.jobs.progress()}></ap-job-progress>
           <div class="msg" role="status">${this.message}</div>
         </div>
         <div>
@@ -517,7 +442,7 @@ export class ApPaintingView extends LitElement {
         )}</div>
         ${
           s.prompts.length
-            ? html`<ap-small-multiples .methods=${s.methods} .prompts=${s.prompts} .cells=${this.cells()} .src=${this.api.imageUrl(p.id)} .width=${p.width} .height=${p.height}
+            ? html`<ap-small-multiples .methods=${s.methods} .prompts=${s.prompts} .cells=${this.jobs.cells(s.methods, s.prompts)} .src=${this.api.imageUrl(p.id)} .width=${p.width} .height=${p.height}
               .selected=${this.probeMap ? undefined : { method: s.method, prompt: s.prompt }} .scheme=${s.scheme} .opacity=${s.opacity}
               @ap-cell-select=${(e: CustomEvent<{ method: string; prompt: number }>) => {
                 this.probeMap = undefined;

@@ -11,111 +11,69 @@
  * const done = await api.waitJob(job.id, (j) => console.log(j.progress));
  * const { shape, data } = await api.paintingMap(done.id);
  */
+// types only: the schemas themselves (TypeBox) stay out of the UI bundle
+import type {
+  Annotation,
+  AnnotationPage,
+  EmbeddingMap,
+  EmbeddingMapRequest,
+  EmbeddingTable,
+  Health,
+  Job,
+  JobCreate,
+  MapFile,
+  MetricName,
+  MetricRow as MetricRowBody,
+  MetricsResult,
+  Painting,
+  ProbeRequest,
+  ProbeResult,
+  Suite,
+  SuiteSummary,
+} from '../server/schemas.ts';
 import { parseNpy } from './npy.ts';
 
-export interface Painting {
-  id: string;
-  name: string;
-  format: string;
-  width: number;
-  height: number;
-  bytes: number;
-  sourceUrl?: string | null;
-  metadata?: Record<string, unknown> | null;
-  createdAt?: string;
-}
+// The API's shapes, from the server's schemas (one definition; the UI cannot drift from the server).
+export type {
+  EmbeddingMap,
+  EmbeddingTable,
+  Health,
+  Job,
+  JobCreate,
+  JobState,
+  MetaValue,
+  Painting,
+  ProbeResult,
+  SuiteSummary,
+  Target,
+  ZeroShotAnswer,
+} from '../server/schemas.ts';
 
-export type Target =
-  | { kind: 'prompt'; prompt: string }
-  | { kind: 'label'; label: string; labels: string[]; prompts?: string[][] }
-  | { kind: 'contrast'; a: string; b: string };
+/** A region metric row; a metric the server left out (the region covers no pixel) is null. */
+export type MetricRow = Omit<MetricRowBody, MetricName> & Record<MetricName, number | null>;
 
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+/** Every metric, unscored (the type makes the list complete). */
+const NO_SCORES: Record<MetricName, null> = {
+  pointing: null,
+  pointingTol: null,
+  energy: null,
+  massAccuracy: null,
+  rankAccuracy: null,
+  auroc: null,
+  aurocAbs: null,
+  iouTopK: null,
+  nss: null,
+};
 
-export interface Job {
-  id: string;
-  state: JobState;
-  paintingId: string;
-  method: string;
-  target: Target;
-  view?: string;
+/**
+ * A job request as the UI builds it: `method` and `view` may come from a form (any string: the server answers
+ * 400 naming the problem) and `params` are that method's parameters.
+ */
+export type JobRequest = Omit<JobCreate, 'method' | 'params' | 'view'> & {
+  method: JobCreate['method'] | (string & {});
   params?: Record<string, unknown>;
-  progress?: { done: number; total: number };
-  error?: string | null;
-  result?: { score: number; signed: boolean; paintingSize: number[]; grid: number[] } | null;
-  cached?: boolean;
-}
-
-/** One dimension's zero-shot answer (`POST /api/paintings/:id/probe`, `images[0].answers[dimension]`). */
-export interface ZeroShotAnswer {
-  ranked: { label: string; probability: number; logit: number; prompt: string }[];
-  probabilities: number[];
-  /** The target that explains the top label; another label: `{ ...explain, label: ranked[i].prompt }`. */
-  explain: { kind: 'label'; label: string; labels: string[]; prompts?: string[][] };
-}
-
-export interface ProbeResult {
-  paintingId: string;
-  cached: boolean;
-  model: string;
-  dimensions: { name: string; suite: string; description?: string }[];
-  images: { image: string; answers: Record<string, ZeroShotAnswer> }[];
-}
-
-export interface SuiteSummary {
-  name: string;
-  description?: string;
-  origin: 'default' | 'workspace';
-  dimensions: string[];
-}
-
-export interface EmbeddingTable {
-  id: string;
-  name: string;
-  format: string;
-  column: string;
-  rows: number;
-  dims: number;
-  columns: string[];
-}
-
-export type MetaValue = string | number | null;
-
-export interface EmbeddingMap {
-  source: 'collection' | 'tables';
-  method: 'pca' | 'umap';
-  model?: string;
-  computed?: number;
-  explainedVarianceRatio?: number[];
-  sets: { name: string; count: number }[];
-  fields: { name: string; kind: 'number' | 'text' }[];
-  points: {
-    x: number;
-    y: number;
-    set: string;
-    id?: string;
-    title: string;
-    meta: Record<string, MetaValue>;
-  }[];
-}
-
-export interface MetricRow {
-  annotationId: string;
-  label: string;
-  dimension: string | null;
-  area: number;
-  pointing: number | null;
-  energy: number | null;
-  auroc: number | null;
-  iouTopK: number | null;
-  nss?: number | null;
-}
-
-export interface Health {
-  ok?: boolean;
-  model?: { id: string; state?: string } | null;
-  [k: string]: unknown;
-}
+  view?: JobCreate['view'] | (string & {});
+};
 
 export class ApiError extends Error {
   constructor(
@@ -173,13 +131,7 @@ export class Api {
   importUrl(url: string): Promise<Painting> {
     return this.json('/api/paintings/import', 'POST', { url });
   }
-  createJob(req: {
-    paintingId: string;
-    method: string;
-    target: Target;
-    view?: string;
-    params?: Record<string, unknown>;
-  }): Promise<Job> {
+  createJob(req: JobRequest): Promise<Job> {
     return this.json('/api/jobs', 'POST', req);
   }
   job(id: string): Promise<Job> {
@@ -199,38 +151,32 @@ export class Api {
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
-  mapUrl(jobId: string, kind: 'raw.npy' | 'painting.npy' | 'overlay.png'): string {
+  mapUrl(jobId: string, kind: MapFile): string {
     return `${this.base}/api/jobs/${jobId}/maps/${kind}`;
   }
   /** The job's map in painting pixels ([H, W], NaN outside the view). */
   async paintingMap(jobId: string): Promise<{ shape: number[]; data: Float32Array }> {
     return parseNpy(await this.request<ArrayBuffer>(`/api/jobs/${jobId}/maps/painting.npy`));
   }
-  annotations(paintingId: string): Promise<{ items: W3CAnnotation[] }> {
+  annotations(paintingId: string): Promise<AnnotationPage> {
     return this.request(`/api/paintings/${paintingId}/annotations`);
   }
-  addAnnotation(paintingId: string, doc: W3CAnnotation): Promise<W3CAnnotation> {
+  addAnnotation(paintingId: string, doc: W3CAnnotation): Promise<Annotation> {
     return this.json(`/api/paintings/${paintingId}/annotations`, 'POST', doc);
   }
   /** `id` is the annotation's uuid (without `urn:uuid:`). */
-  updateAnnotation(id: string, doc: W3CAnnotation): Promise<W3CAnnotation> {
+  updateAnnotation(id: string, doc: W3CAnnotation): Promise<Annotation> {
     return this.json(`/api/annotations/${id}`, 'PUT', doc);
   }
   deleteAnnotation(id: string): Promise<unknown> {
     return this.request(`/api/annotations/${id}`, { method: 'DELETE' });
   }
-  metrics(jobId: string): Promise<{ jobId: string; method: string; rows: MetricRow[] }> {
-    return this.json('/api/metrics', 'POST', { jobId });
+  async metrics(jobId: string): Promise<Omit<MetricsResult, 'rows'> & { rows: MetricRow[] }> {
+    const res = await this.json<MetricsResult>('/api/metrics', 'POST', { jobId });
+    return { ...res, rows: res.rows.map((r) => ({ ...NO_SCORES, ...r })) };
   }
   /** A probe suite (dimensions with templates and labels). */
-  suite(name: string): Promise<{
-    name: string;
-    dimensions: {
-      name: string;
-      templates: string[];
-      labels: { id: string; text?: string; prompts?: string[] }[];
-    }[];
-  }> {
+  suite(name: string): Promise<Suite> {
     return this.request(`/api/suites/${name}`);
   }
   /** Default and workspace probe suites with their dimension names. */
@@ -238,10 +184,7 @@ export class Api {
     return this.request('/api/suites');
   }
   /** Zero-shot answers of a painting for some suites / dimensions (cached by the server). */
-  probe(
-    paintingId: string,
-    req: { suites?: string[]; dimensions?: string[]; topK?: number },
-  ): Promise<ProbeResult> {
+  probe(paintingId: string, req: ProbeRequest): Promise<ProbeResult> {
     return this.json(`/api/paintings/${paintingId}/probe`, 'POST', req);
   }
   embeddingTables(): Promise<EmbeddingTable[]> {
@@ -256,13 +199,7 @@ export class Api {
     return this.request('/api/embedding-tables', { method: 'POST', body: form });
   }
   /** A 2-D map of the collection or of imported tables. */
-  embeddingMap(req: {
-    source: 'collection' | 'tables';
-    tables?: string[];
-    method?: 'pca' | 'umap';
-    title?: string;
-    fields?: string[];
-  }): Promise<EmbeddingMap> {
+  embeddingMap(req: EmbeddingMapRequest): Promise<EmbeddingMap> {
     return this.json('/api/embedding-maps', 'POST', req);
   }
   exportUrl(paintingId: string): string {
@@ -270,6 +207,13 @@ export class Api {
   }
 }
 
+/**
+ * An annotation as the UI writes it (a W3C Web Annotation: one TextualBody per purpose, one selector). The
+ * server accepts any W3C annotation with exactly one region and answers it as an `Annotation`.
+ *
+ * @example
+ * await api.addAnnotation(p.id, { type: 'Annotation', body: [{ type: 'TextualBody', purpose: 'tagging', value: 'wave' }], target });
+ */
 export interface W3CAnnotation {
   id?: string;
   type: 'Annotation';

@@ -19,7 +19,11 @@ import { colourMap, mapRange } from './colormap.ts';
 
 /** Text of a job's target. */
 export function targetText(t: Job['target']): string {
-  return t.kind === 'prompt' ? t.prompt : t.kind === 'label' ? t.label : `${t.a} rather than ${t.b}`;
+  return t.kind === 'prompt'
+    ? t.prompt
+    : t.kind === 'label' || t.kind === 'ensemble'
+      ? t.label
+      : `${t.a} rather than ${t.b}`;
 }
 
 /** Loads an image element. */

@@ -5,7 +5,7 @@ import { rawGradients } from '../../src/attribution/gradient.ts';
 import { integratedGradients } from '../../src/attribution/integrated-gradients.ts';
 import { occlusion } from '../../src/attribution/occlusion.ts';
 import { rollout } from '../../src/attribution/rollout.ts';
-import { disposeTarget, type PreparedTarget } from '../../src/attribution/target.ts';
+import type { PreparedTarget } from '../../src/attribution/target.ts';
 import type { AttributionInput } from '../../src/attribution/types.ts';
 import { type Golden, loadGolden } from '../helpers/golden.ts';
 import { describeShared } from '../helpers/shared-data.ts';
@@ -14,9 +14,14 @@ import { maxAbs, maxAbsDiff, useWasm } from '../helpers/tensors.ts';
 const report: string[] = [];
 afterAll(() => console.log(`attribution parity (max |diff| / max |ref|):\n${report.join('\n')}`));
 
-for (const name of ['tiny-b32', 'tiny-b16'] as const) {
+for (const [name, engine] of [
+  ['tiny-b32', 'tfjs'],
+  ['tiny-b16', 'tfjs'],
+  ['tiny-b32', 'onnx'],
+  ['tiny-b16', 'onnx'],
+] as const) {
   describeShared(
-    `attribution parity with PyTorch: ${name}`,
+    `attribution parity with PyTorch: ${name} on ${engine}`,
     ['golden/models', 'golden/reference', 'golden/inputs'],
     () => {
       let g: Golden;
@@ -26,13 +31,12 @@ for (const name of ['tiny-b32', 'tiny-b16'] as const) {
       beforeAll(async () => {
         await useWasm();
         startTensors = tf.memory().numTensors;
-        g = await loadGolden(name);
-        targets = g.promptTargets([0, 1, 2]);
+        g = await loadGolden(name, engine);
+        targets = await g.promptTargets([0, 1, 2]);
         for (const i of [0, 1]) inputs.push({ model: g.model, pixels: g.image(i) });
       });
       afterAll(() => {
-        for (const t of targets) disposeTarget(t);
-        g.model.dispose();
+        g.dispose();
         expect(tf.memory().numTensors).toBe(startTensors);
       });
 
@@ -49,11 +53,11 @@ for (const name of ['tiny-b32', 'tiny-b16'] as const) {
             expect(d, `${key} [${i},${j}]`).toBeLessThanOrEqual(Math.max(rel * scale, floor));
             worst = Math.max(worst, d / scale);
           }
-        report.push(`${name} ${key}: ${worst.toExponential(2)}`);
+        report.push(`${name} ${engine} ${key}: ${worst.toExponential(2)}`);
       }
 
       it('scores and input gradients', async () => {
-        const res = inputs.map((inp) => rawGradients(inp, targets, 8));
+        const res = await Promise.all(inputs.map((inp) => rawGradients(inp, targets, 8)));
         const scores = g.ref.getFloat32('scores').data;
         const ours = res.flatMap((r) => r.map((x) => x.score));
         expect(maxAbsDiff(ours, scores)).toBeLessThan(1e-3);
@@ -146,7 +150,7 @@ for (const name of ['tiny-b32', 'tiny-b16'] as const) {
           expect(d).toBeLessThanOrEqual(1e-4 * maxAbs(r));
           worst = Math.max(worst, d / maxAbs(r));
         }
-        report.push(`${name} rollout: ${worst.toExponential(2)}`);
+        report.push(`${name} ${engine} rollout: ${worst.toExponential(2)}`);
       });
     },
   );

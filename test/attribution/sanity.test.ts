@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainImage } from '../../src/attribution/explain.ts';
 import { attribute, getMethod, METHODS } from '../../src/attribution/registry.ts';
-import { checkTarget, disposeTarget } from '../../src/attribution/target.ts';
-import { checkGradientMemory } from '../../src/attribution/utils.ts';
+import { checkTarget, prepareTargets } from '../../src/attribution/target.ts';
 import { parseTargets } from '../../src/cli/commands/explain.ts';
 import { type Clip, loadClip } from '../../src/core/clip.ts';
 import { ClipModel } from '../../src/core/clip-model.ts';
 import { randomClipParams } from '../../src/core/random-weights.ts';
 import { loadClipParams } from '../../src/core/weights.ts';
+import { TfjsEngine } from '../../src/engine/tfjs-engine.ts';
 import { spearman } from '../../src/probe/stats.ts';
 import { type Golden, loadGolden } from '../helpers/golden.ts';
 import { describeShared, sharedPath } from '../helpers/shared-data.ts';
@@ -18,7 +18,7 @@ describeShared('sanity checks of the attribution methods', ['toy/A', 'golden/mod
   let clip: Clip;
   beforeAll(async () => {
     await useWasm();
-    clip = await loadClip(sharedPath('toy/A/model'));
+    clip = await loadClip(sharedPath('toy/A/model'), { engine: 'tfjs' });
   });
   afterAll(() => clip?.dispose());
 
@@ -30,14 +30,14 @@ describeShared('sanity checks of the attribution methods', ['toy/A', 'golden/mod
       sharedPath(`toy/A/eval/images/img_${String(i).padStart(3, '0')}.png`),
     );
     const pre = await clip.preprocess(images);
-    const [target] = await clip.prepareTargets([{ kind: 'prompt', prompt: 'a red circle' }]);
+    const [target] = await prepareTargets(clip, [{ kind: 'prompt', prompt: 'a red circle' }]);
     const methods = ['gradient', 'chefer-all', 'chefer-last', 'rollout'];
     const original = new Map<string, Float32Array>();
     for (const [i, p] of pre.entries())
       for (const id of methods)
         original.set(
           `${i}/${id}`,
-          (await attribute({ model: clip.model, pixels: p.pixelValues }, { method: id, target })).values,
+          (await attribute({ model: clip.engine, pixels: p.pixelValues }, { method: id, target })).values,
         );
     // cascade: randomise the projection and post-LN, then blocks L-1, L-2, ... down to 0
     const cascade: Record<string, number>[] = [];
@@ -46,7 +46,7 @@ describeShared('sanity checks of the attribution methods', ['toy/A', 'golden/mod
       params.vision.lnPost = random.vision.lnPost;
       params.vision.projection = random.vision.projection;
       for (let l = L - k; l < L; l++) params.vision.blocks[l] = random.vision.blocks[l];
-      const randomized = ClipModel.fromParams(cfg, params);
+      const randomized = new TfjsEngine(ClipModel.fromParams(cfg, params));
       const row: Record<string, number> = {};
       for (const id of methods) {
         let sum = 0;
@@ -59,7 +59,6 @@ describeShared('sanity checks of the attribution methods', ['toy/A', 'golden/mod
       randomized.dispose();
       cascade.push(row);
     }
-    disposeTarget(target);
     console.log(
       `randomisation cascade, mean Spearman(original, randomised) over ${pre.length} images:\n` +
         cascade
@@ -164,11 +163,10 @@ describe('memory guard of backward passes on the wasm backend', () => {
     await useWasm();
     const shaped = (width: number, layers: number, tokens: number) =>
       ({ config: { vision: { width, layers } }, visionTokens: tokens }) as unknown as ClipModel;
-    expect(() => checkGradientMemory(shaped(1024, 24, 577), 1)).toThrow(
-      /more than the wasm backend's 4 GB heap.*tfjs-node/,
-    );
-    expect(() => checkGradientMemory(shaped(768, 12, 50), 8)).not.toThrow();
-    expect(() => checkGradientMemory(shaped(768, 12, 197), 2)).not.toThrow();
+    const check = (m: ClipModel, rows: number) => new TfjsEngine(m).checkGradientMemory(rows);
+    expect(() => check(shaped(1024, 24, 577), 1)).toThrow(/more than the wasm backend's 4 GB heap.*--engine onnx/);
+    expect(() => check(shaped(768, 12, 50), 8)).not.toThrow();
+    expect(() => check(shaped(768, 12, 197), 2)).not.toThrow();
   });
 });
 
@@ -178,10 +176,10 @@ describeShared('integrated gradients completeness', ['golden/models'], () => {
     await useWasm();
     g = await loadGolden('tiny-b32');
   });
-  afterAll(() => g?.model.dispose());
+  afterAll(() => g?.dispose());
 
   it('the completeness delta shrinks as steps grow (midpoint rule)', async () => {
-    const [target] = g.promptTargets([2]);
+    const [target] = await g.promptTargets([2]);
     const deltas: number[] = [];
     for (const steps of [2, 8, 32, 128]) {
       const m = await attribute(
@@ -190,7 +188,6 @@ describeShared('integrated gradients completeness', ['golden/models'], () => {
       );
       deltas.push(Math.abs(m.extras?.completenessDelta as number));
     }
-    disposeTarget(target);
     console.log(
       `IG |completeness delta| for 2, 8, 32, 128 steps: ${deltas.map((d) => d.toExponential(2)).join(', ')}`,
     );

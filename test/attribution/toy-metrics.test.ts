@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getMethod } from '../../src/attribution/registry.ts';
-import { disposeTarget } from '../../src/attribution/target.ts';
+import { prepareTargets } from '../../src/attribution/target.ts';
 import type { AttributionMap } from '../../src/attribution/types.ts';
 import { type Clip, loadClip } from '../../src/core/clip.ts';
 import { resizeBilinear } from '../../src/core/resize-map.ts';
@@ -35,93 +35,99 @@ const METHODS = {
   occlusion: { metrics: 'occlusion', map: 'occlusion' },
 } as const;
 
-describeShared('toy CLIP: artprobe maps reproduce the reference metric table', ['toy/A'], () => {
-  let clip: Clip;
-  let pairs: ToyPair[];
-  let boxes: PixelBox[];
-  let masks: Uint8Array[];
-  let reference: Record<string, { pointing: number; energy: number; auroc: number; iou_topk: number }>;
-  let refMaps: SafetensorsFile;
-  const report: string[] = [];
+for (const engine of ['tfjs', 'onnx'] as const) {
+  describeShared(
+    `toy CLIP on ${engine}: artprobe maps reproduce the reference metric table`,
+    ['toy/A'],
+    () => {
+      let clip: Clip;
+      let pairs: ToyPair[];
+      let boxes: PixelBox[];
+      let masks: Uint8Array[];
+      let reference: Record<string, { pointing: number; energy: number; auroc: number; iou_topk: number }>;
+      let refMaps: SafetensorsFile;
+      const report: string[] = [];
 
-  beforeAll(async () => {
-    await useWasm();
-    clip = await loadClip(sharedPath('toy/A/model'));
-    ({ pairs, boxes, masks } = await loadToyPairs());
-    reference = JSON.parse(readFileSync(sharedPath('toy/A/saliency/metrics.json'), 'utf8')).methods;
-    refMaps = await SafetensorsFile.open(sharedPath('toy/A/saliency/maps.safetensors'));
-  });
-  afterAll(() => {
-    console.log(`toy metrics (ours vs reference):\n${report.join('\n')}`);
-    clip?.dispose();
-  });
-
-  /** Our maps for every pair, grouped by image so each method handles an image's captions together. */
-  async function mapsFor(
-    id: keyof typeof METHODS,
-    params: Record<string, unknown>,
-  ): Promise<AttributionMap[]> {
-    const method = getMethod(id);
-    const resolved = method.resolveParams(params);
-    const out: AttributionMap[] = new Array(pairs.length);
-    const byImage = new Map<string, number[]>();
-    pairs.forEach((p, i) => byImage.set(p.src, [...(byImage.get(p.src) ?? []), i]));
-    for (const [src, idx] of byImage) {
-      const [pre] = await clip.preprocess([sharedPath('toy/A/eval', src)]);
-      const targets = await clip.prepareTargets(
-        idx.map((i) => ({ kind: 'prompt' as const, prompt: pairs[i].text })),
-      );
-      const maps = await method.attributeMany(
-        { model: clip.model, pixels: pre.pixelValues },
-        targets,
-        resolved,
-      );
-      idx.forEach((i, k) => {
-        out[i] = maps[k];
+      beforeAll(async () => {
+        await useWasm();
+        clip = await loadClip(sharedPath('toy/A/model'), { engine });
+        ({ pairs, boxes, masks } = await loadToyPairs());
+        reference = JSON.parse(readFileSync(sharedPath('toy/A/saliency/metrics.json'), 'utf8')).methods;
+        refMaps = await SafetensorsFile.open(sharedPath('toy/A/saliency/maps.safetensors'));
       });
-      for (const t of targets) disposeTarget(t);
-    }
-    return out;
-  }
-
-  const cases: [keyof typeof METHODS, Record<string, unknown>][] = [
-    ['gradient', {}],
-    ['gradient-x-input', {}],
-    ['integrated-gradients', { steps: 32, batch: 16 }],
-    ['rollout', {}],
-    ['chefer-last', {}],
-    ['chefer-all', {}],
-    ['occlusion', { batch: 49 }],
-  ];
-  for (const [id, params] of cases) {
-    it(`${id}: pointing game, energy pointing game, AUROC and IoU@k within ±0.03 of the reference; maps match`, async () => {
-      const maps = await mapsFor(id, params);
-      const sums = { pointing: 0, energy: 0, auroc: 0, iou_topk: 0 };
-      maps.forEach((m, i) => {
-        const up = resizeBilinear(m.values, m.grid.rows, m.grid.cols, S, S);
-        sums.pointing += pointingGame(up, S, S, boxes[i]);
-        sums.energy += energyPointingGame(up, masks[i]);
-        sums.auroc += auroc(up, masks[i]);
-        sums.iou_topk += iouTopK(up, masks[i]);
+      afterAll(() => {
+        console.log(`toy metrics on ${engine} (ours vs reference):\n${report.join('\n')}`);
+        clip?.dispose();
       });
-      const ref = reference[METHODS[id].metrics];
-      const keys = ['pointing', 'energy', 'auroc', 'iou_topk'] as const;
-      report.push(
-        `${id.padEnd(21)} ${keys.map((k) => `${k} ${(sums[k] / maps.length).toFixed(4)} (ref ${ref[k].toFixed(4)})`).join('  ')}`,
-      );
-      for (const k of keys) expect(Math.abs(sums[k] / maps.length - ref[k]), k).toBeLessThanOrEqual(0.03);
-      // the maps themselves: all 298 grid maps, or the 16 stored pixel maps
-      const refName = METHODS[id].map;
-      const ref3 = refMaps.getFloat32(refName);
-      const n = ref3.shape[0];
-      const per = ref3.data.length / n;
-      let worst = 0;
-      for (let i = 0; i < n; i++) {
-        const r = ref3.data.subarray(i * per, (i + 1) * per);
-        worst = Math.max(worst, maxAbsDiff(maps[i].values, r) / maxAbs(r));
+
+      /** Our maps for every pair, grouped by image so each method handles an image's captions together. */
+      async function mapsFor(
+        id: keyof typeof METHODS,
+        params: Record<string, unknown>,
+      ): Promise<AttributionMap[]> {
+        const method = getMethod(id);
+        const resolved = method.resolveParams(params);
+        const out: AttributionMap[] = new Array(pairs.length);
+        const byImage = new Map<string, number[]>();
+        pairs.forEach((p, i) => byImage.set(p.src, [...(byImage.get(p.src) ?? []), i]));
+        for (const [src, idx] of byImage) {
+          const [pre] = await clip.preprocess([sharedPath('toy/A/eval', src)]);
+          const targets = await prepareTargets(
+            clip,
+            idx.map((i) => ({ kind: 'prompt' as const, prompt: pairs[i].text })),
+          );
+          const maps = await method.attributeMany(
+            { model: clip.engine, pixels: pre.pixelValues },
+            targets,
+            resolved,
+          );
+          idx.forEach((i, k) => {
+            out[i] = maps[k];
+          });
+        }
+        return out;
       }
-      report[report.length - 1] += `  max map diff / max ${worst.toExponential(1)} over ${n}`;
-      expect(worst).toBeLessThan(1e-3);
-    }, 600_000); // integrated gradients: 298 pairs × 32 steps of backward passes
-  }
-});
+
+      const cases: [keyof typeof METHODS, Record<string, unknown>][] = [
+        ['gradient', {}],
+        ['gradient-x-input', {}],
+        ['integrated-gradients', { steps: 32, batch: 16 }],
+        ['rollout', {}],
+        ['chefer-last', {}],
+        ['chefer-all', {}],
+        ['occlusion', { batch: 49 }],
+      ];
+      for (const [id, params] of cases) {
+        it(`${id}: pointing game, energy pointing game, AUROC and IoU@k within ±0.03 of the reference; maps match`, async () => {
+          const maps = await mapsFor(id, params);
+          const sums = { pointing: 0, energy: 0, auroc: 0, iou_topk: 0 };
+          maps.forEach((m, i) => {
+            const up = resizeBilinear(m.values, m.grid.rows, m.grid.cols, S, S);
+            sums.pointing += pointingGame(up, S, S, boxes[i]);
+            sums.energy += energyPointingGame(up, masks[i]);
+            sums.auroc += auroc(up, masks[i]);
+            sums.iou_topk += iouTopK(up, masks[i]);
+          });
+          const ref = reference[METHODS[id].metrics];
+          const keys = ['pointing', 'energy', 'auroc', 'iou_topk'] as const;
+          report.push(
+            `${id.padEnd(21)} ${keys.map((k) => `${k} ${(sums[k] / maps.length).toFixed(4)} (ref ${ref[k].toFixed(4)})`).join('  ')}`,
+          );
+          for (const k of keys) expect(Math.abs(sums[k] / maps.length - ref[k]), k).toBeLessThanOrEqual(0.03);
+          // the maps themselves: all 298 grid maps, or the 16 stored pixel maps
+          const refName = METHODS[id].map;
+          const ref3 = refMaps.getFloat32(refName);
+          const n = ref3.shape[0];
+          const per = ref3.data.length / n;
+          let worst = 0;
+          for (let i = 0; i < n; i++) {
+            const r = ref3.data.subarray(i * per, (i + 1) * per);
+            worst = Math.max(worst, maxAbsDiff(maps[i].values, r) / maxAbs(r));
+          }
+          report[report.length - 1] += `  max map diff / max ${worst.toExponential(1)} over ${n}`;
+          expect(worst).toBeLessThan(1e-3);
+        }, 600_000); // integrated gradients: 298 pairs × 32 steps of backward passes
+      }
+    },
+  );
+}

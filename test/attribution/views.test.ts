@@ -107,7 +107,7 @@ describeShared('whole paintings with the toy model', ['toy/A/model', 'paintings'
   let clip: Clip;
   beforeAll(async () => {
     await useWasm();
-    clip = await loadClip(sharedPath('toy/A/model'));
+    clip = await loadClip(sharedPath('toy/A/model'), { engine: 'tfjs' });
   });
   afterAll(() => clip?.dispose());
 

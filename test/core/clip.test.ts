@@ -31,7 +31,7 @@ describeShared(
     let texts: string[];
     beforeAll(async () => {
       await useWasm();
-      clip = await loadClip(sharedPath('golden/models/tiny-b32'), { backend: 'wasm' });
+      clip = await loadClip(sharedPath('golden/models/tiny-b32'), { engine: 'tfjs', backend: 'wasm' });
       texts = JSON.parse(readFileSync(sharedPath('golden/inputs/texts.json'), 'utf8')).map(
         (t: { text: string }) => t.text,
       );
@@ -140,7 +140,7 @@ describeShared('models of any configured shape, and bad checkpoints', ['golden/m
     expect(cfg.vision.grid).toBe(24);
     await writeHfModel(dir, json, randomClipParams(cfg, 7));
     tinyVocabDir(dir);
-    const clip = await loadClip(dir);
+    const clip = await loadClip(dir, { engine: 'tfjs' });
     const start = tf.memory().numTensors;
     const [img] = await clip.encodeImage([sharedPath('golden/inputs/images/landscape_640x480.png')]);
     const [txt] = await clip.encodeText(['a painting']);
@@ -150,6 +150,14 @@ describeShared('models of any configured shape, and bad checkpoints', ['golden/m
     expect(clip.preprocessor.config.cropSize).toBe(336);
     expect(tf.memory().numTensors).toBe(start);
     clip.dispose();
+    // the ONNX engine compiles the same shape from the config alone and agrees with the reference port
+    const onnx = await loadClip(dir, { engine: 'onnx', cacheDir: join(dir, 'onnx-cache') });
+    expect(onnx.engine.kind).toBe('onnx');
+    const [imgO] = await onnx.encodeImage([sharedPath('golden/inputs/images/landscape_640x480.png')]);
+    const [txtO] = await onnx.encodeText(['a painting']);
+    expect(maxAbsDiff(imgO, img)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(txtO, txt)).toBeLessThan(1e-4);
+    onnx.dispose();
     // the activation really is read from the config: quick_gelu weights give other embeddings
     const dir2 = mkdtempSync(join(tmpdir(), 'artprobe-p14q-'));
     const json2 = structuredClone(json) as { vision_config: { hidden_act: string } };

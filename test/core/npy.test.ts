@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeNpy, encodeNpy, NpyError, parseNpyHeader, readNpy, writeNpy } from '../../src/core/npy.ts';
+import { parseNpy } from '../../src/ui/npy.ts';
 
 /** Builds a .npy by hand (independent of encodeNpy). */
 function handMade(descr: string, shape: string, body: Uint8Array, version = 1): Uint8Array {
@@ -107,5 +108,27 @@ describe('npy', () => {
     await expect(readNpy(join(dir, 'missing.npy'))).rejects.toThrow(/missing\.npy: cannot read file/);
     writeFileSync(join(dir, 'junk.npy'), 'hello world');
     await expect(readNpy(join(dir, 'junk.npy'))).rejects.toThrow(NpyError);
+  });
+
+  it('decodes in the browser with the same module: any dtype to float32, and no Node imports on that path', () => {
+    const be = new Uint8Array(16);
+    new DataView(be.buffer).setFloat64(0, 1.25, false);
+    new DataView(be.buffer).setFloat64(8, -3, false);
+    for (const bytes of [
+      encodeNpy(Float64Array.from([1.25, -3]), [1, 2]),
+      handMade('<f2', '(1, 2)', Uint8Array.from([0x00, 0x3d, 0x00, 0xc2])),
+      handMade('>f8', '(1, 2)', be, 2),
+    ]) {
+      const copy = bytes.slice();
+      const { shape, data } = parseNpy(copy.buffer);
+      expect(shape).toEqual([1, 2]);
+      expect(data).toBeInstanceOf(Float32Array);
+      expect(Array.from(data)).toEqual([1.25, -3]);
+    }
+    expect(() => parseNpy(new Uint8Array(12).buffer)).toThrow(NpyError);
+    for (const file of ['src/core/npy-codec.ts', 'src/core/half-float.ts', 'src/ui/npy.ts']) {
+      const source = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+      expect(source, file).not.toMatch(/from '(node:|\.\/npy\.ts|\.\.\/core\/npy\.ts)/);
+    }
   });
 });

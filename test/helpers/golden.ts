@@ -1,34 +1,68 @@
 /**
- * Loads a golden tiny model and the golden inputs for attribution tests.
+ * Loads a golden tiny model on an engine (tfjs reference or ONNX Runtime) and the golden inputs for
+ * attribution tests.
  *
  * @example
- * const g = await loadGolden('tiny-b32');
- * const targets = g.promptTargets([0, 1, 2]);
+ * const g = await loadGolden('tiny-b32', 'onnx');
+ * const targets = await g.promptTargets([0, 1, 2]);
+ * g.dispose();
  */
 
-import { readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type PreparedTarget, prepareTarget } from '../../src/attribution/target.ts';
-import { loadClipConfig } from '../../src/core/clip-config.ts';
+import { type ClipConfig, loadClipConfig } from '../../src/core/clip-config.ts';
 import { ClipModel } from '../../src/core/clip-model.ts';
 import { SafetensorsFile } from '../../src/core/safetensors.ts';
-import { loadClipParams } from '../../src/core/weights.ts';
+import { type ClipParams, loadClipParams } from '../../src/core/weights.ts';
+import type { ClipEngine, EngineKind } from '../../src/engine/engine.ts';
+import { TfjsEngine } from '../../src/engine/tfjs-engine.ts';
 import { sharedPath } from './shared-data.ts';
+import { useWasm } from './tensors.ts';
 
 export interface Golden {
-  model: ClipModel;
+  model: ClipEngine;
   /** pixel_values image i as [3, 224, 224]. */
   image(i: number): Float32Array;
   /** Prompt targets for golden texts (text embeddings computed by the model from golden token ids). */
-  promptTargets(texts: number[]): PreparedTarget[];
+  promptTargets(texts: number[]): Promise<PreparedTarget[]>;
   ref: SafetensorsFile;
   texts: string[];
+  /** Releases the engine and any compiled graphs. */
+  dispose(): void;
 }
 
-export async function loadGolden(name: 'tiny-b32' | 'tiny-b16'): Promise<Golden> {
+/**
+ * An engine for a config and parameters: the TF.js reference (wasm) or ONNX Runtime compiled into a temporary
+ * folder that `dispose` removes.
+ */
+export async function makeEngine(
+  kind: EngineKind,
+  cfg: ClipConfig,
+  params: ClipParams,
+): Promise<{ engine: ClipEngine; dispose(): void }> {
+  if (kind === 'tfjs') {
+    await useWasm();
+    const engine = new TfjsEngine(ClipModel.fromParams(cfg, params));
+    return { engine, dispose: () => engine.dispose() };
+  }
+  const { OnnxEngine } = await import('../../src/engine/onnx/onnx-engine.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'artprobe-onnx-'));
+  const engine = await OnnxEngine.create(cfg, params, { cacheDir: dir });
+  return {
+    engine,
+    dispose: () => {
+      engine.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function loadGolden(name: 'tiny-b32' | 'tiny-b16', kind: EngineKind = 'tfjs'): Promise<Golden> {
   const dir = sharedPath('golden/models', name);
   const cfg = await loadClipConfig(dir);
-  const model = ClipModel.fromParams(cfg, await loadClipParams(dir, cfg));
+  const { engine, dispose } = await makeEngine(kind, cfg, await loadClipParams(dir, cfg));
   const px = (await SafetensorsFile.open(sharedPath('golden/inputs/pixel_values.safetensors'))).getFloat32(
     'pixel_values',
   );
@@ -41,16 +75,18 @@ export async function loadGolden(name: 'tiny-b32' | 'tiny-b16'): Promise<Golden>
   );
   const n = 3 * 224 * 224;
   return {
-    model,
+    model: engine,
     image: (i) => px.data.slice(i * n, (i + 1) * n),
-    promptTargets: (js) =>
-      js.map((j) => {
-        const emb = tf.tidy(() => model.forwardText(ids.subarray(j * 77, (j + 1) * 77), [eot[j]]).embeds);
-        const t = prepareTarget({ kind: 'prompt', prompt: texts[j] || `text ${j}` }, emb);
-        emb.dispose();
-        return t;
-      }),
+    promptTargets: async (js) => {
+      const out: PreparedTarget[] = [];
+      for (const j of js) {
+        const emb = await engine.embedTexts(ids.subarray(j * 77, (j + 1) * 77), [eot[j]]);
+        out.push(prepareTarget({ kind: 'prompt', prompt: texts[j] || `text ${j}` }, [emb]));
+      }
+      return out;
+    },
     ref: await SafetensorsFile.open(sharedPath('golden/reference', name, 'saliency.safetensors')),
     texts,
+    dispose,
   };
 }

@@ -107,7 +107,7 @@ describeShared(
       writeFileSync(catalogFile, `${rows.join('\n')}\n`);
       truthCaptions = rows.slice(1).map((r) => r.split(',')[1]);
       suite = parseSuite(toySuiteJson, 'toy-suite.json');
-      clip = await loadClip(sharedPath('toy', 'A', 'model'), { backend: 'wasm' });
+      clip = await loadClip(sharedPath('toy', 'A', 'model'), { engine: 'tfjs', backend: 'wasm' });
     });
     afterAll(() => {
       clip?.dispose();
@@ -171,7 +171,7 @@ describeShared(
         );
         const mean = rows[0].map((_, k) => rows.reduce((a, r) => a + r[k], 0) / rows.length);
         const norm = Math.hypot(...mean);
-        const logit = (clip.model.logitScale * mean.reduce((a, v, k) => a + v * img[k], 0)) / norm;
+        const logit = (clip.engine.logitScale * mean.reduce((a, v, k) => a + v * img[k], 0)) / norm;
         const entry = answer.ranked.find((r) => r.label === c);
         expect(entry?.logit).toBeCloseTo(logit, 3);
       }
@@ -423,7 +423,7 @@ describeShared(
       expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## Predictions');
       expect(report.images).toHaveLength(7);
 
-      const clip = await loadClip(sharedPath('golden', 'models', 'tiny-b32'), { backend: 'wasm' });
+      const clip = await loadClip(sharedPath('golden', 'models', 'tiny-b32'), { engine: 'tfjs', backend: 'wasm' });
       const { logitsPerImage } = await clip.logits(images(), prompts); // exp(logit_scale) = 100 for these models
       clip.dispose();
       expect(tf.memory().numTensors).toBe(start);

@@ -138,7 +138,7 @@ describeShared(
     const P = 32;
     beforeAll(async () => {
       await useWasm();
-      clip = await loadClip(sharedPath('golden/models/tiny-b32'), { backend: 'wasm' });
+      clip = await loadClip(sharedPath('golden/models/tiny-b32'), { engine: 'tfjs', backend: 'wasm' });
       const px = (
         await SafetensorsFile.open(sharedPath('golden/inputs/pixel_values.safetensors'))
       ).getFloat32('pixel_values');
@@ -148,9 +148,9 @@ describeShared(
       score = async (ims) => {
         const flat = new Float32Array(ims.length * 3 * S * S);
         for (const [i, im] of ims.entries()) flat.set(im, i * 3 * S * S);
-        return clip
-          .embedPixels(flat, ims.length, true)
-          .map((e) => 100 * e.reduce((s, v, k) => s + v * text[k], 0));
+        return (await clip.embedPixels(flat, ims.length, true)).map((e) =>
+          100 * e.reduce((s, v, k) => s + v * text[k], 0),
+        );
       };
     });
     afterAll(() => clip?.dispose());

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { METHOD_IDS } from '../../src/attribution/types.ts';
 import { decodeNpy, readNpy } from '../../src/core/npy.ts';
 import { scoreMap } from '../../src/regions/metrics.ts';
 import { rasterizeRegion } from '../../src/regions/rasterize.ts';
@@ -70,8 +71,10 @@ describeShared(
     it('health names backend, model and workspace; OpenAPI lists every route with schemas', async () => {
       const h = (await app.inject('/api/health')).json();
       expect(h.status).toBe('ok');
-      expect(h.backend.name).toBe('wasm');
       expect(h.model.state).toBe('ready');
+      // the default engine is ONNX Runtime (onnxruntime-node ships its CPU binary)
+      expect(h.backend.name).toBe('onnx');
+      expect(h.model.info.engine).toMatch(/^onnx \(onnxruntime-node [\d.]+, cpu, \d+ threads?\)$/);
       expect(h.model.info.embedDim).toBe(64);
       expect(h.model.info.fingerprint).toMatch(/^[0-9a-f]{64}$/);
       expect(h.workspace.dir).toBe(ws);
@@ -93,10 +96,23 @@ describeShared(
         '/api/paintings/{id}/export',
       ])
         expect(Object.keys(doc.paths)).toContain(p);
-      expect(doc.paths['/api/jobs'].post.requestBody.content['application/json'].schema.required).toEqual([
-        'paintingId',
-        'method',
-        'target',
+      // the job request: one shape per method (tagged by "method"), each with that method's parameters
+      const job = doc.paths['/api/jobs'].post.requestBody.content['application/json'].schema;
+      expect(job.discriminator).toEqual({ propertyName: 'method' });
+      expect(job.oneOf.map((s: { title: string }) => s.title)).toEqual([...METHOD_IDS]);
+      for (const s of job.oneOf) expect(s.required).toEqual(['paintingId', 'method', 'target']);
+      const smoothgrad = job.oneOf.find((s: { title: string }) => s.title === 'smoothgrad');
+      expect(smoothgrad.properties.params.properties.samples).toMatchObject({
+        type: 'integer',
+        minimum: 1,
+        maximum: 4096,
+        default: 16,
+      });
+      expect(smoothgrad.properties.target.oneOf.map((s: { title: string }) => s.title)).toEqual([
+        'prompt',
+        'label',
+        'contrast',
+        'ensemble',
       ]);
       // no CORS headers, placeholder UI when not built
       const r = await app.inject({ url: '/api/health', headers: { origin: 'http://evil.example' } });

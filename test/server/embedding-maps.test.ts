@@ -94,7 +94,7 @@ describeShared('embedding map routes (app.inject)', ['toy/A', 'data/clip-art-emb
 
     // the same embeddings and map computed here
     const start = tf.memory().numTensors;
-    const clip = await loadClip(sharedPath('toy/A/model'));
+    const clip = await loadClip(sharedPath('toy/A/model'), { engine: 'tfjs' });
     const ref = await clip.encodeImage(images, { normalize: true });
     clip.dispose();
     expect(tf.memory().numTensors).toBe(start);

@@ -108,7 +108,7 @@ describeShared('zero-shot probe and job deletion routes (app.inject, toy model)'
 
     // the same probe computed here, in this process
     const start = tf.memory().numTensors;
-    const clip = await loadClip(sharedPath('toy/A/model'));
+    const clip = await loadClip(sharedPath('toy/A/model'), { engine: 'tfjs' });
     const ref = await runZeroShot(clip, [image], parseSuite(SUITE), ['colour', 'caption'], { topK: 3 });
     clip.dispose();
     expect(tf.memory().numTensors).toBe(start);

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Api, Job } from '../../src/ui/api.ts';
+import { JobListController } from '../../src/ui/job-list-controller.ts';
 import { formatState, parseState } from '../../src/ui/state.ts';
 import { repoRoot } from '../helpers/shared-data.ts';
 import {
@@ -127,6 +129,80 @@ it('state: URL hash round trip and defaults', () => {
   expect(parseState('#/map?source=/etc/passwd').source).toBe('collection');
 });
 
+it('JobListController starts each method × target once, follows its progress, loads its map and keeps failures', async () => {
+  let updates = 0;
+  const host = {
+    addController: () => {},
+    removeController: () => {},
+    requestUpdate: () => void updates++,
+    updateComplete: Promise.resolve(true),
+  };
+  const maps: string[] = [];
+  const errors: string[] = [];
+  const jobs = new JobListController(host, {
+    onMap: () => maps.push('map'),
+    onError: (m) => errors.push(m),
+  });
+  const created: unknown[] = [];
+  const byId = new Map<string, Job>();
+  let midway: unknown;
+  const api = {
+    createJob: async (req: Partial<Job>) => {
+      created.push(req);
+      if (req.method === 'occlusion') throw new Error('no backward pass');
+      const j = { id: `j${created.length}`, state: 'queued', paintingId: PID, ...req } as Job;
+      byId.set(j.id, j);
+      return j;
+    },
+    waitJob: async (id: string, onUpdate: (j: Job) => void) => {
+      onUpdate({ ...(byId.get(id) as Job), state: 'running', progress: { done: 1, total: 4 } });
+      midway = { rows: jobs.progress(), cell: jobs.cells(['rollout'], ['a wave'])[0] };
+      return {
+        ...(byId.get(id) as Job),
+        state: 'done',
+        progress: { done: 4, total: 4 },
+        result: { score: 1.5, signed: false, paintingSize: [2, 2], grid: [1, 1] },
+      };
+    },
+    paintingMap: async () => ({ shape: [2, 2], data: Float32Array.of(0, 1, 2, 3) }),
+  } as unknown as Api;
+  const prompts = ['a wave', 'a boat'];
+  const wave = { kind: 'prompt', prompt: 'a wave' } as const;
+  // before anything runs, every cell is queued
+  expect(jobs.cells(['rollout'], prompts).map((c) => c.state)).toEqual(['queued', 'queued']);
+  const running = jobs.run(api, { paintingId: PID, method: 'rollout', target: wave, view: 'pad' });
+  await jobs.run(api, { paintingId: PID, method: 'rollout', target: wave, view: 'pad' }); // reused
+  await running;
+  await jobs.run(api, { paintingId: PID, method: 'occlusion', target: wave });
+  expect(created).toEqual([
+    { paintingId: PID, method: 'rollout', target: wave, view: 'pad' },
+    { paintingId: PID, method: 'occlusion', target: wave },
+  ]);
+  expect(midway).toEqual({
+    rows: [{ id: 'j1', label: 'rollout · a wave', state: 'running', done: 1, total: 4 }],
+    cell: expect.objectContaining({ method: 'rollout', prompt: 0, state: 'running', progress: 0.25 }),
+  });
+  expect(maps).toEqual(['map']);
+  expect(errors).toEqual(['no backward pass']);
+  expect(updates).toBeGreaterThan(3);
+  expect(Array.from(jobs.get('rollout', wave)?.map ?? [])).toEqual([0, 1, 2, 3]);
+  expect(jobs.prompt('rollout', prompts, 0)).toBe(jobs.get('rollout', wave));
+  expect(jobs.prompt('rollout', prompts, 5)).toBeUndefined();
+  expect(jobs.cells(['rollout', 'occlusion'], prompts)).toEqual([
+    expect.objectContaining({ method: 'rollout', prompt: 0, state: 'done', score: 1.5, signed: false }),
+    expect.objectContaining({ method: 'rollout', prompt: 1, state: 'queued', progress: 0 }),
+    expect.objectContaining({ method: 'occlusion', prompt: 0, state: 'failed' }),
+    expect.objectContaining({ method: 'occlusion', prompt: 1, state: 'queued' }),
+  ]);
+  expect(jobs.progress()).toEqual([
+    { id: 'j1', label: 'rollout · a wave', state: 'done', done: 4, total: 4 },
+  ]);
+  expect(jobs.jobs().map((j) => j.id)).toEqual(['j1']);
+  jobs.clear();
+  expect(jobs.jobs()).toEqual([]);
+  expect(jobs.get('rollout', wave)).toBeUndefined();
+});
+
 describeBrowser('Lit elements', () => {
   beforeAll(async () => {
     const entry = join(dir, 'harness.ts');
@@ -140,6 +216,7 @@ describeBrowser('Lit elements', () => {
         'ap-probe-panel',
         'ap-metrics-panel',
         'ap-job-progress',
+        'ap-region-editor',
         'ap-gallery',
         'ap-embedding-map',
         'ap-painting-view',
@@ -499,6 +576,62 @@ describeBrowser('Lit elements', () => {
         .first()
         .evaluate((e: HTMLProgressElement) => e.value / e.max),
     ).toBe(0.75);
+  });
+
+  it('<ap-region-editor> names the next region, toggles the draw modes by mouse and keyboard, and asks to delete the selected region', async () => {
+    const p = await page('<ap-region-editor style="width:600px"></ap-region-editor>');
+    await p.evaluate(() => {
+      const el = document.querySelector('ap-region-editor') as HTMLElement & Record<string, unknown>;
+      const W = window as unknown as Record<string, unknown[]>;
+      W.events = [];
+      for (const name of ['ap-draw-mode', 'ap-region-draft', 'ap-region-delete'])
+        el.addEventListener(name, (e) => W.events.push([name, (e as CustomEvent).detail]));
+      el.regions = [
+        { id: 'r1', label: 'sky', geometry: { kind: 'box', x: 0, y: 0, w: 4, h: 2 } },
+        { id: 'r2', label: 'sea', geometry: { kind: 'box', x: 0, y: 2, w: 4, h: 2 } },
+      ];
+    });
+    /** The events sent since the last call. */
+    const events = () => p.evaluate(() => (window as unknown as Record<string, unknown[]>).events.splice(0));
+    const el = p.locator('ap-region-editor');
+    expect(await el.getByRole('group', { name: 'Expert regions' }).count()).toBe(1);
+    expect(await el.getByRole('textbox', { name: 'Label' }).getAttribute('placeholder')).toBe('region 3');
+    expect(await el.locator('.msg').textContent()).toMatch(/^2 region\(s\)\. Select one \(Tab, Enter\)/);
+    // the host owns the mode: a toggle asks for it, and shows it once given
+    const rect = el.getByRole('button', { name: 'Draw rectangle' });
+    await rect.click();
+    expect(await events()).toEqual([['ap-draw-mode', { mode: 'rect' }]]);
+    expect(await rect.getAttribute('aria-pressed')).toBe('false');
+    await p.evaluate(() =>
+      Object.assign(document.querySelector('ap-region-editor') as object, { drawMode: 'rect' }),
+    );
+    expect(await rect.getAttribute('aria-pressed')).toBe('true');
+    expect(await el.locator('.msg').textContent()).toBe('Drag on the painting to draw a rectangle.');
+    await rect.click();
+    expect(await events()).toEqual([['ap-draw-mode', { mode: 'none' }]]);
+    // keyboard: Tab reaches the polygon toggle, with a visible focus outline, and Enter presses it
+    await el.getByRole('button', { name: 'Draw rectangle' }).focus();
+    await p.keyboard.press('Tab');
+    const focused = await p.evaluate(() => {
+      const a = document.querySelector('ap-region-editor')?.shadowRoot?.activeElement as HTMLElement;
+      return [a.getAttribute('name'), getComputedStyle(a).outlineWidth];
+    });
+    expect(focused).toEqual(['draw-polygon', '3px']);
+    await p.keyboard.press('Enter');
+    expect(await events()).toEqual([['ap-draw-mode', { mode: 'polygon' }]]);
+    // the next region's label and dimension, as edited
+    await el.getByRole('textbox', { name: 'Label' }).fill('horizon');
+    await el.getByRole('combobox', { name: 'Dimension' }).selectOption('scene');
+    expect((await events()).at(-1)).toEqual(['ap-region-draft', { label: 'horizon', dimension: 'scene' }]);
+    // "Delete selected" only with a selection
+    expect(await el.getByRole('button', { name: 'Delete selected' }).count()).toBe(0);
+    await p.evaluate(() =>
+      Object.assign(document.querySelector('ap-region-editor') as object, { selected: 'r2' }),
+    );
+    await el.getByRole('button', { name: 'Delete selected' }).click();
+    expect(await events()).toEqual([['ap-region-delete', { id: 'r2' }]]);
+    await saveScreenshot(p, 'component-region-editor');
+    expect(p.errors).toEqual([]);
   });
 
   it('<ap-gallery> filters by catalog field and search, and emits uploads', async () => {

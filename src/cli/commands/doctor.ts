@@ -1,47 +1,29 @@
 /**
- * `artprobe doctor`: which TensorFlow.js backend is active and why, and what is installed.
+ * `artprobe doctor`: which CLIP engine runs and why (ONNX Runtime or TensorFlow.js), which TensorFlow.js
+ * backend the tfjs engine uses, and what is installed. The work is in `../actions/doctor.ts`, loaded only
+ * when the command runs.
  *
  * @example
  * artprobe doctor --json
+ * artprobe --engine tfjs doctor
  */
 import type { Command } from 'commander';
-import { initBackend } from '../../core/backend.ts';
-import { defaultModelsDir, listModels } from '../../core/model-store.ts';
 
+/**
+ * Adds `artprobe doctor`.
+ *
+ * @example
+ * register(new Command('artprobe'));
+ */
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description('report the active TensorFlow.js backend, Node.js version and installed models')
+    .description(
+      'report the CLIP engine, the TensorFlow.js backend (tfjs engine), Node.js version and installed models',
+    )
     .option('--json', 'print one JSON object')
-    .action(async (opts: { json?: boolean }) => {
-      const backend = await initBackend();
-      const modelsDir = defaultModelsDir();
-      const models = await listModels(modelsDir).catch(() => []);
-      const report = {
-        backend: backend.name,
-        package: backend.package,
-        gpu: backend.gpu,
-        reason: backend.reason,
-        tfjs: backend.tfjsVersion,
-        node: process.version,
-        probes: backend.probes,
-        modelsDir,
-        models: models.map((m) => m.id),
-      };
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        return;
-      }
-      const lines = [
-        `backend   ${backend.name} (${backend.package}${backend.gpu ? ', GPU' : ''}): ${backend.reason}`,
-        `tfjs      ${backend.tfjsVersion}, node ${process.version}`,
-        ...backend.probes.map(
-          (p) => `probe     ${p.package}: ${p.available ? 'available' : `not installed (${p.error})`}`,
-        ),
-        `models    ${modelsDir}: ${models.length ? models.map((m) => m.id).join(', ') : 'none installed'}`,
-      ];
-      if (backend.name === 'wasm')
-        lines.push('hint      for a GPU: npm install @tensorflow/tfjs-node-gpu (see README)');
-      process.stdout.write(`${lines.join('\n')}\n`);
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { runDoctor } = await import('../actions/doctor.ts');
+      await runDoctor({ ...opts, engine: cmd.optsWithGlobals().engine as string | undefined });
     });
 }

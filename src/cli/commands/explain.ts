@@ -1,23 +1,24 @@
 /**
  * `artprobe explain`: saliency maps for paintings, written as .npy maps, PNG overlays and manifest.json.
+ * The work is in `../actions/explain.ts`, loaded only when the command runs.
  *
  * @example
  * artprobe explain --model ../shared/toy/A/model --image img.png --prompt "a red circle" \
  *   --method chefer-all,occlusion --view pad --out out/
  */
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { explainImage } from '../../attribution/explain.ts';
-import { writeExplanations } from '../../attribution/manifest.ts';
-import { getMethod } from '../../attribution/registry.ts';
 import type { TargetSpec } from '../../attribution/target.ts';
 import { METHOD_IDS } from '../../attribution/types.ts';
-import { VIEW_KINDS, type ViewKind } from '../../attribution/views.ts';
-import { loadClip } from '../../core/clip.ts';
+import type { ExplainOptions } from '../actions/explain.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-/** Builds targets from the CLI options; errors name the bad option. */
+/**
+ * Builds targets from the CLI options; errors name the bad option.
+ *
+ * @example
+ * parseTargets({ prompt: ['a red circle'], contrast: ['a cat|a dog'], ensemble: [] });
+ */
 export function parseTargets(o: {
   prompt: string[];
   labels?: string;
@@ -53,27 +54,12 @@ export function parseTargets(o: {
   return targets;
 }
 
-/** Parses `--param method.key=value` options into per-method parameter objects (values as JSON when possible). */
-export function parseMethodParams(list: string[]): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const p of list) {
-    const m = /^([a-z-]+)\.([A-Za-z]+)=(.*)$/.exec(p);
-    if (!m)
-      throw new Error(
-        `--param must look like method.name=value (e.g. integrated-gradients.steps=16), got "${p}"`,
-      );
-    let value: unknown = m[3];
-    try {
-      value = JSON.parse(m[3]);
-    } catch {
-      /* a bare string such as blurred */
-    }
-    getMethod(m[1]);
-    out[m[1]] = { ...(out[m[1]] ?? {}), [m[2]]: value };
-  }
-  return out;
-}
-
+/**
+ * Adds `artprobe explain`.
+ *
+ * @example
+ * register(new Command('artprobe'));
+ */
 export function register(program: Command): void {
   program
     .command('explain')
@@ -101,51 +87,8 @@ export function register(program: Command): void {
     .option('--opacity <f>', 'overlay opacity 0..1', Number.parseFloat, 0.6)
     .requiredOption('--out <dir>', 'output folder (manifest.json is merged, not overwritten)')
     .option('--quiet', 'no progress bar')
-    .action(async (o) => {
-      const methods = String(o.method)
-        .split(',')
-        .map((s: string) => s.trim())
-        .filter(Boolean);
-      if (methods.length === 0) throw new Error('--method needs at least one method id');
-      const params = parseMethodParams(o.param);
-      for (const id of methods) getMethod(id).resolveParams(params[id] ?? {});
-      if (!VIEW_KINDS.includes(o.view))
-        throw new Error(`--view must be one of ${VIEW_KINDS.join(', ')}, got "${o.view}"`);
-      if (!(o.opacity >= 0 && o.opacity <= 1))
-        throw new Error(`--opacity must be in [0, 1], got ${o.opacity}`);
-      const targets = parseTargets(o);
-      const clip = await loadClip(o.model);
-      const bar =
-        process.stderr.isTTY && !o.quiet
-          ? new cliProgress.SingleBar(
-              { format: 'explain |{bar}| {value}/{total} {label}', stream: process.stderr },
-              cliProgress.Presets.shades_classic,
-            )
-          : undefined;
-      let count = 0;
-      try {
-        for (const [i, image] of (o.image as string[]).entries()) {
-          const result = await explainImage(
-            clip,
-            {
-              image,
-              targets,
-              methods: methods.map((id) => ({ id, params: params[id] })),
-              view: o.view as ViewKind,
-              tileOverlap: o.tileOverlap,
-            },
-            (done, total, label) => {
-              if (!bar) return;
-              if (done === 1 && i === 0) bar.start(total * o.image.length, 0, { label });
-              bar.increment(1, { label });
-            },
-          );
-          count += (await writeExplanations(o.out, clip.id, result, { opacity: o.opacity })).length;
-        }
-      } finally {
-        bar?.stop();
-        clip.dispose();
-      }
-      process.stdout.write(`wrote ${count} maps for ${o.image.length} image(s) to ${o.out}/manifest.json\n`);
+    .action(async (o: ExplainOptions) => {
+      const { runExplain } = await import('../actions/explain.ts');
+      await runExplain(o);
     });
 }

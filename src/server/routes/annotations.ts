@@ -9,26 +9,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { Region } from '../../regions/region.ts';
 import { readW3CAnnotations } from '../../regions/w3c.ts';
-import type { AppContext } from '../app.ts';
+import type { AppContext, ArtprobeApp } from '../app.ts';
 import { HttpError } from '../jobs.ts';
-import { ANY_OBJECT, idParams, OK, PAINTING_ID, UUID, withErrors } from '../schemas.ts';
+import {
+  ANNOTATION,
+  ANNOTATION_INPUT,
+  ANNOTATION_PAGE,
+  type Annotation,
+  type AnnotationPage,
+  OK,
+  PAINTING_PARAMS,
+  UUID_PARAMS,
+  withErrors,
+} from '../schemas.ts';
 import { type AnnotationRow, type PaintingRow, type Workspace, writeFileAtomic } from '../workspace.ts';
 import { requirePainting } from './paintings.ts';
-
-const ANNOTATION = {
-  type: 'object',
-  additionalProperties: true,
-  required: ['id', 'type'],
-  properties: { id: { type: 'string' }, type: {} },
-};
-const PAGE = {
-  type: 'object',
-  additionalProperties: true,
-  properties: { type: { type: 'string' }, items: { type: 'array', items: ANNOTATION } },
-};
 
 /** Reads one W3C annotation as a region at the painting's size; 400 naming the problem otherwise. */
 export function annotationRegion(doc: Record<string, unknown>, p: PaintingRow): Region {
@@ -48,7 +45,7 @@ export function annotationRegion(doc: Record<string, unknown>, p: PaintingRow): 
   return sized.regions[0];
 }
 
-function present(a: AnnotationRow): Record<string, unknown> {
+function present(a: AnnotationRow): Annotation {
   return {
     '@context': 'http://www.w3.org/ns/anno.jsonld',
     ...a.doc,
@@ -60,7 +57,7 @@ function present(a: AnnotationRow): Record<string, unknown> {
 }
 
 /** The painting's annotations as an AnnotationPage. */
-export function annotationPage(ws: Workspace, paintingId: string): Record<string, unknown> {
+export function annotationPage(ws: Workspace, paintingId: string): AnnotationPage {
   const items = ws.listAnnotations(paintingId).map(present);
   return {
     '@context': 'http://www.w3.org/ns/anno.jsonld',
@@ -84,13 +81,13 @@ function requireAnnotation(ws: Workspace, id: string): AnnotationRow {
   return a;
 }
 
-function cleanDoc(body: unknown): Record<string, unknown> {
-  const doc = { ...(body as Record<string, unknown>) };
+function cleanDoc(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const doc = { ...body };
   for (const k of ['id', '@id', 'created', 'modified']) delete doc[k];
   return doc;
 }
 
-export function registerAnnotationRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function registerAnnotationRoutes(app: ArtprobeApp, ctx: AppContext): void {
   const { ws } = ctx;
   const tags = ['annotations'];
   app.get(
@@ -99,12 +96,12 @@ export function registerAnnotationRoutes(app: FastifyInstance, ctx: AppContext):
       schema: {
         summary: "a painting's annotations (W3C AnnotationPage)",
         tags,
-        params: idParams(PAINTING_ID),
-        response: withErrors({ 200: PAGE }, 404),
+        params: PAINTING_PARAMS,
+        response: withErrors({ 200: ANNOTATION_PAGE }, 404),
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       requirePainting(ws, id);
       return annotationPage(ws, id);
     },
@@ -115,13 +112,13 @@ export function registerAnnotationRoutes(app: FastifyInstance, ctx: AppContext):
       schema: {
         summary: 'add a W3C Web Annotation (one region) to a painting',
         tags,
-        params: idParams(PAINTING_ID),
-        body: ANY_OBJECT,
+        params: PAINTING_PARAMS,
+        body: ANNOTATION_INPUT,
         response: withErrors({ 201: ANNOTATION }, 404),
       },
     },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const p = requirePainting(ws, id);
       const doc = cleanDoc(req.body);
       annotationRegion(doc, p);
@@ -137,11 +134,11 @@ export function registerAnnotationRoutes(app: FastifyInstance, ctx: AppContext):
       schema: {
         summary: 'one annotation',
         tags,
-        params: idParams(UUID),
+        params: UUID_PARAMS,
         response: withErrors({ 200: ANNOTATION }, 404),
       },
     },
-    async (req) => present(requireAnnotation(ws, (req.params as { id: string }).id)),
+    async (req) => present(requireAnnotation(ws, req.params.id)),
   );
   app.put(
     '/api/annotations/:id',
@@ -149,13 +146,13 @@ export function registerAnnotationRoutes(app: FastifyInstance, ctx: AppContext):
       schema: {
         summary: 'replace an annotation',
         tags,
-        params: idParams(UUID),
-        body: ANY_OBJECT,
+        params: UUID_PARAMS,
+        body: ANNOTATION_INPUT,
         response: withErrors({ 200: ANNOTATION }, 404),
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const a = requireAnnotation(ws, id);
       const doc = cleanDoc(req.body);
       annotationRegion(doc, requirePainting(ws, a.paintingId));
@@ -170,12 +167,12 @@ export function registerAnnotationRoutes(app: FastifyInstance, ctx: AppContext):
       schema: {
         summary: 'delete an annotation',
         tags,
-        params: idParams(UUID),
+        params: UUID_PARAMS,
         response: withErrors({ 200: OK }, 404),
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const a = requireAnnotation(ws, id);
       ws.deleteAnnotation(id);
       await mirror(ws, a.paintingId);

@@ -7,28 +7,23 @@
  * POST /api/catalogs (multipart, field "file": catalog.json) -> 201 { id, rows: 18, matched: 3, columns: [...] }
  */
 import { readFile } from 'node:fs/promises';
-import type { FastifyInstance } from 'fastify';
 import { parquetReadObjects } from 'hyparquet';
+import { Type } from 'typebox';
 import { parseCsvTable } from '../../probe/embeddings.ts';
-import type { AppContext } from '../app.ts';
+import type { AppContext, ArtprobeApp } from '../app.ts';
 import { HttpError } from '../jobs.ts';
-import { idParams, OK, UUID, withErrors } from '../schemas.ts';
+import {
+  CATALOG,
+  CATALOG_QUERY,
+  CATALOG_UPLOAD,
+  CATALOG_WITH_ROWS,
+  OK,
+  UUID_PARAMS,
+  withErrors,
+} from '../schemas.ts';
 import { readUpload } from '../upload.ts';
-import type { CatalogRow } from '../workspace.ts';
 import { cleanName } from './paintings.ts';
 
-const CATALOG = {
-  type: 'object',
-  properties: {
-    id: UUID,
-    name: { type: 'string' },
-    format: { type: 'string' },
-    rows: { type: 'integer' },
-    columns: { type: 'array', items: { type: 'string' } },
-    matched: { type: 'integer' },
-    createdAt: { type: 'string' },
-  },
-};
 const KEY_COLUMNS = ['file', 'filename', 'image', 'name'];
 
 /** Parses catalog bytes by content: parquet (PAR1 magic), JSON (list of objects or {rows|items}), else CSV. */
@@ -87,7 +82,7 @@ export async function parseCatalog(
   return { format: 'csv', rows };
 }
 
-export function registerCatalogRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function registerCatalogRoutes(app: ArtprobeApp, ctx: AppContext): void {
   const { ws } = ctx;
   const tags = ['catalogs'];
   app.post(
@@ -99,6 +94,7 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: AppContext): vo
         consumes: ['multipart/form-data'],
         response: withErrors({ 201: CATALOG }, 413, 415),
       },
+      config: { multipartBody: CATALOG_UPLOAD },
     },
     async (req, reply) => {
       const { bytes, filename } = await readUpload(req, 'catalog');
@@ -121,7 +117,7 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: AppContext): vo
   );
   app.get(
     '/api/catalogs',
-    { schema: { summary: 'list catalogs', tags, response: { 200: { type: 'array', items: CATALOG } } } },
+    { schema: { summary: 'list catalogs', tags, response: { 200: Type.Array(CATALOG) } } },
     async () => ws.listCatalogs(),
   );
   app.get(
@@ -130,35 +126,17 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: AppContext): vo
       schema: {
         summary: 'a catalog with its rows',
         tags,
-        params: idParams(UUID),
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
-          },
-        },
-        response: withErrors(
-          {
-            200: {
-              type: 'object',
-              properties: {
-                ...CATALOG.properties,
-                items: { type: 'array', items: { type: 'object', additionalProperties: true } },
-              },
-            },
-          },
-          404,
-        ),
+        params: UUID_PARAMS,
+        querystring: CATALOG_QUERY,
+        response: withErrors({ 200: CATALOG_WITH_ROWS }, 404),
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
-      const { limit, offset } = req.query as { limit: number; offset: number };
-      const c = ws.getCatalog(id) as CatalogRow | undefined;
+      const { id } = req.params;
+      const { limit, offset } = req.query;
+      const c = ws.getCatalog(id);
       if (!c) throw new HttpError(404, `catalog ${id} not found`);
-      const rows = JSON.parse(await readFile(ws.catalogFile(id), 'utf8')) as unknown[];
+      const rows = JSON.parse(await readFile(ws.catalogFile(id), 'utf8')) as Record<string, unknown>[];
       return { ...c, items: rows.slice(offset, offset + limit) };
     },
   );
@@ -168,12 +146,12 @@ export function registerCatalogRoutes(app: FastifyInstance, ctx: AppContext): vo
       schema: {
         summary: 'delete a catalog',
         tags,
-        params: idParams(UUID),
+        params: UUID_PARAMS,
         response: withErrors({ 200: OK }, 404),
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       if (!(await ws.deleteCatalog(id))) throw new HttpError(404, `catalog ${id} not found`);
       return { ok: true };
     },

@@ -13,8 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../app.ts';
+import { Type } from 'typebox';
+import type { AppContext, ArtprobeApp } from '../app.ts';
 import { type InspectOutput, type MapOutput, type MapParams, runMapJob } from '../embedding-map.ts';
 import { canonicalJson, HttpError, noModelMessage } from '../jobs.ts';
 import { ModelBusyError, ModelUnavailableError } from '../model-host.ts';
@@ -22,9 +22,10 @@ import {
   EMBEDDING_MAP,
   EMBEDDING_MAP_REQUEST,
   EMBEDDING_TABLE,
-  idParams,
+  EMBEDDING_TABLE_UPLOAD,
+  type EmbeddingMap,
   OK,
-  UUID,
+  UUID_PARAMS,
   withErrors,
 } from '../schemas.ts';
 import { readUpload } from '../upload.ts';
@@ -35,13 +36,6 @@ import { cleanName } from './paintings.ts';
 const EMBED_CHUNK = 16;
 /** Maps kept in memory. */
 const CACHE_SIZE = 8;
-
-interface MapBody extends MapParams {
-  source: 'collection' | 'tables';
-  tables?: string[];
-  title?: string;
-  fields?: string[];
-}
 
 /** The format of an embeddings upload from its content (parquet / npy magic) or else its file name. */
 export function detectTableFormat(bytes: Uint8Array, filename: string): EmbeddingTableRow['format'] {
@@ -68,11 +62,11 @@ function paintingMeta(
   return out;
 }
 
-export function registerEmbeddingMapRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function registerEmbeddingMapRoutes(app: ArtprobeApp, ctx: AppContext): void {
   const { ws, host } = ctx;
   const tags = ['embedding maps'];
-  const cache = new Map<string, MapOutput & Record<string, unknown>>();
-  const remember = <T extends MapOutput & Record<string, unknown>>(key: string, v: T): T => {
+  const cache = new Map<string, EmbeddingMap>();
+  const remember = <T extends EmbeddingMap>(key: string, v: T): T => {
     cache.delete(key);
     cache.set(key, v);
     while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
@@ -94,6 +88,7 @@ export function registerEmbeddingMapRoutes(app: FastifyInstance, ctx: AppContext
         consumes: ['multipart/form-data'],
         response: withErrors({ 201: EMBEDDING_TABLE }, 413, 415),
       },
+      config: { multipartBody: EMBEDDING_TABLE_UPLOAD },
     },
     async (req, reply) => {
       const upload = await readUpload(req, 'embeddings table');
@@ -132,7 +127,7 @@ export function registerEmbeddingMapRoutes(app: FastifyInstance, ctx: AppContext
       schema: {
         summary: 'imported embedding tables',
         tags,
-        response: { 200: { type: 'array', items: EMBEDDING_TABLE } },
+        response: { 200: Type.Array(EMBEDDING_TABLE) },
       },
     },
     async () => ws.listEmbeddingTables(),
@@ -143,11 +138,11 @@ export function registerEmbeddingMapRoutes(app: FastifyInstance, ctx: AppContext
       schema: {
         summary: 'one imported embedding table',
         tags,
-        params: idParams(UUID),
+        params: UUID_PARAMS,
         response: withErrors({ 200: EMBEDDING_TABLE }, 404),
       },
     },
-    async (req) => requireTable((req.params as { id: string }).id),
+    async (req) => requireTable(req.params.id),
   );
   app.delete(
     '/api/embedding-tables/:id',
@@ -155,12 +150,12 @@ export function registerEmbeddingMapRoutes(app: FastifyInstance, ctx: AppContext
       schema: {
         summary: 'delete an imported embedding table',
         tags,
-        params: idParams(UUID),
+        params: UUID_PARAMS,
         response: withErrors({ 200: OK }, 404),
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       requireTable(id);
       await ws.deleteEmbeddingTable(id);
       for (const k of [...cache.keys()]) if (k.includes(id)) cache.delete(k);
@@ -180,7 +175,7 @@ export function registerEmbeddingMapRoutes(app: FastifyInstance, ctx: AppContext
       },
     },
     async (req) => {
-      const body = req.body as MapBody;
+      const body = req.body;
       const params: MapParams = { method: body.method, seed: body.seed, neighbors: body.neighbors };
       if (body.source === 'tables') {
         if (!body.tables?.length)

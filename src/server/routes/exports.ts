@@ -9,15 +9,14 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { zipSync } from 'fflate';
-import type { AppContext } from '../app.ts';
-import { idParams, PAINTING_ID, withErrors } from '../schemas.ts';
+import type { AppContext, ArtprobeApp } from '../app.ts';
+import { binary, PAINTING_PARAMS, withErrors } from '../schemas.ts';
 import { writeFileAtomic } from '../workspace.ts';
 import { annotationPage } from './annotations.ts';
 import { requirePainting } from './paintings.ts';
 
-export function registerExportRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function registerExportRoutes(app: ArtprobeApp, ctx: AppContext): void {
   const { ws } = ctx;
   app.get(
     '/api/paintings/:id/export',
@@ -25,13 +24,20 @@ export function registerExportRoutes(app: FastifyInstance, ctx: AppContext): voi
       schema: {
         summary: "zip of a painting's maps, annotations and manifest",
         tags: ['exports'],
-        params: idParams(PAINTING_ID),
-        produces: ['application/zip'],
-        response: withErrors({}, 404),
+        params: PAINTING_PARAMS,
+        response: withErrors(
+          {
+            200: binary(
+              'manifest.json, annotations.jsonld and maps/<jobId>/ of every finished job',
+              'application/zip',
+            ),
+          },
+          404,
+        ),
       },
     },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const p = requirePainting(ws, id);
       const files: Record<string, Uint8Array> = {};
       const jobs = ws.listJobs({ paintingId: id, state: 'done', limit: 1_000_000 });

@@ -1,58 +1,23 @@
 /**
- * `GET /api/health` (backend, model, workspace, queue) and `GET /api/openapi.json`.
+ * `GET /api/health` (backend, model, workspace, queue) and `GET /api/openapi.json` (the OpenAPI document that
+ * @fastify/swagger builds from the routes' schemas).
  *
  * @example
  * (await app.inject('/api/health')).json().model.state; // 'ready'
  */
-import type { FastifyInstance } from 'fastify';
-import { type AppContext, VERSION } from '../app.ts';
-import { MODEL_INFO } from '../schemas.ts';
+import { Type } from 'typebox';
+import type { AppContext, ArtprobeApp } from '../app.ts';
+import { VERSION } from '../openapi.ts';
+import { HEALTH } from '../schemas.ts';
 
-export function registerHealthRoutes(
-  app: FastifyInstance,
-  ctx: AppContext,
-  doc: Record<string, unknown>,
-): void {
+export function registerHealthRoutes(app: ArtprobeApp, ctx: AppContext): void {
   app.get(
     '/api/health',
     {
       schema: {
         summary: 'server, backend, model and workspace status',
         tags: ['health'],
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              status: { type: 'string' },
-              version: { type: 'string' },
-              backend: { type: ['object', 'null'], additionalProperties: true },
-              model: {
-                type: 'object',
-                properties: {
-                  state: { type: 'string' },
-                  source: { type: ['string', 'null'] },
-                  error: { type: ['string', 'null'] },
-                  hint: { type: ['string', 'null'] },
-                  info: MODEL_INFO,
-                },
-              },
-              workspace: {
-                type: 'object',
-                properties: {
-                  dir: { type: 'string' },
-                  paintings: { type: 'integer' },
-                  integrity: { type: 'string' },
-                },
-              },
-              jobs: { type: 'object', additionalProperties: { type: 'integer' } },
-              queue: { type: 'object', additionalProperties: { type: 'integer' } },
-              memory: {
-                type: 'object',
-                properties: { rss: { type: 'integer' }, heapUsed: { type: 'integer' } },
-              },
-            },
-          },
-        },
+        response: { 200: HEALTH },
       },
     },
     async () => {
@@ -85,12 +50,16 @@ export function registerHealthRoutes(
     '/api/openapi.json',
     {
       schema: {
-        summary: 'this OpenAPI document',
-        tags: ['health'],
-        response: { 200: { type: 'object', additionalProperties: true } },
+        hide: true,
+        response: {
+          200: Type.Unsafe<unknown>({
+            type: 'object',
+            additionalProperties: true,
+            description: 'OpenAPI 3.1',
+          }),
+        },
       },
-      config: { hideFromOpenApi: true },
     },
-    async () => doc,
+    async () => app.swagger(),
   );
 }

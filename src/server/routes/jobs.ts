@@ -3,16 +3,30 @@
  * Server-Sent Events (`GET /api/jobs/:id/events`: the current state first, then `progress` and `state`
  * events, closed when the job ends). `DELETE /api/jobs/:id` removes a job and its maps folder; a queued or
  * running job is cancelled first (its SSE stream gets the `cancelled` state), so the UI needs one call.
- * Maps shared with a cache hit stay on disk while another job still points to them.
+ * Maps shared with a cache hit stay on disk while another job still points to them. A request's method
+ * parameters are checked (and completed with their defaults) by `validateMethodParams`, so a bad one is
+ * refused with a message naming the method and the parameter.
  *
  * @example
  * POST /api/jobs { "paintingId": "<sha256>", "method": "chefer-all", "target": { "kind": "prompt", "prompt": "a wave" } }
  * -> 202 { "id": "…", "state": "queued", "cached": false }
  */
-import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../app.ts';
-import { HttpError, type JobEvent, type JobRequest } from '../jobs.ts';
-import { idParams, JOB, JOB_CREATE, JOB_DELETED, OK, PAINTING_ID, UUID, withErrors } from '../schemas.ts';
+import { Type } from 'typebox';
+import { isMethodId, validateMethodParams } from '../../attribution/method-params.ts';
+import type { AppContext, ArtprobeApp } from '../app.ts';
+import { HttpError, type JobEvent } from '../jobs.ts';
+import {
+  binary,
+  JOB,
+  JOB_CREATE,
+  JOB_DELETED,
+  JOB_LIST_QUERY,
+  type Job,
+  OK,
+  type Target,
+  UUID_PARAMS,
+  withErrors,
+} from '../schemas.ts';
 import type { JobRow, JobState, Workspace } from '../workspace.ts';
 
 const TERMINAL = new Set<JobState>(['done', 'failed', 'cancelled']);
@@ -23,7 +37,39 @@ export function requireJob(ws: Workspace, id: string): JobRow {
   return j;
 }
 
-export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
+/**
+ * A job row as the API shows it. The row's target was validated against the target schema when the job was
+ * created (the database keeps it as JSON, typed `unknown`).
+ *
+ * @example
+ * reply.send(jobBody(requireJob(ws, id)));
+ */
+export function jobBody(row: JobRow): Job {
+  return { ...row, target: row.target as Target };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Checks a job request's method parameters and fills in their defaults before the body is validated, so that
+ * a bad parameter is reported as the method reports it (`smoothgrad: samples must be an integer in [1, 4096],
+ * got 0`). Requests that are not shaped like a job request are left to the schema.
+ */
+async function resolveMethodParams(req: { body: unknown }): Promise<void> {
+  const body = req.body;
+  if (!isRecord(body) || !isMethodId(body.method)) return;
+  const params = body.params ?? {};
+  if (!isRecord(params)) return;
+  try {
+    body.params = validateMethodParams(body.method, params);
+  } catch (e) {
+    throw new HttpError(400, (e as Error).message);
+  }
+}
+
+export function registerJobRoutes(app: ArtprobeApp, ctx: AppContext): void {
   const { ws, queue } = ctx;
   const tags = ['jobs'];
   app.post(
@@ -35,11 +81,12 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
         body: JOB_CREATE,
         response: withErrors({ 200: JOB, 202: JOB }, 404, 503),
       },
+      preValidation: resolveMethodParams,
     },
     async (req, reply) => {
-      const { job, cached } = queue.create(req.body as JobRequest);
+      const { job, cached } = queue.create(req.body);
       reply.code(cached ? 200 : 202);
-      return { ...job, cached };
+      return { ...jobBody(job), cached };
     },
   );
   app.get(
@@ -48,26 +95,18 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         summary: 'list jobs (oldest first)',
         tags,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            state: { type: 'string', enum: ['queued', 'running', 'done', 'failed', 'cancelled'] },
-            paintingId: PAINTING_ID,
-            limit: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
-          },
-        },
-        response: withErrors({ 200: { type: 'array', items: JOB } }),
+        querystring: JOB_LIST_QUERY,
+        response: withErrors({ 200: Type.Array(JOB) }),
       },
     },
-    async (req) =>
-      ws.listJobs(req.query as { state?: JobState; paintingId?: string; limit: number; offset: number }),
+    async (req) => ws.listJobs(req.query).map(jobBody),
   );
   app.get(
     '/api/jobs/:id',
-    { schema: { summary: 'one job', tags, params: idParams(UUID), response: withErrors({ 200: JOB }, 404) } },
-    async (req) => requireJob(ws, (req.params as { id: string }).id),
+    {
+      schema: { summary: 'one job', tags, params: UUID_PARAMS, response: withErrors({ 200: JOB }, 404) },
+    },
+    async (req) => jobBody(requireJob(ws, req.params.id)),
   );
   app.post(
     '/api/jobs/:id/cancel',
@@ -75,12 +114,12 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         summary: 'cancel a queued or running job',
         tags,
-        params: idParams(UUID),
+        params: UUID_PARAMS,
         response: withErrors({ 200: OK }, 404, 409),
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const job = requireJob(ws, id);
       if (!(await queue.cancel(id)))
         throw new HttpError(409, `job ${id} has already finished (${job.state})`);
@@ -94,12 +133,12 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
         summary:
           'delete a job and its maps (a queued or running job is cancelled first; maps shared with a cached copy stay while it exists)',
         tags,
-        params: idParams(UUID),
+        params: UUID_PARAMS,
         response: withErrors({ 200: JOB_DELETED }, 404),
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const job = requireJob(ws, id);
       const cancelled = !TERMINAL.has(job.state) && (await queue.cancel(id));
       await ws.deleteJob(id);
@@ -112,13 +151,20 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         summary: 'progress of a job as Server-Sent Events (events: state, progress)',
         tags,
-        params: idParams(UUID),
-        produces: ['text/event-stream'],
-        response: withErrors({}, 404),
+        params: UUID_PARAMS,
+        response: withErrors(
+          {
+            200: binary(
+              'events "state" and "progress", each with data { id, state, progress, error, result, cachedFrom }; closed when the job ends',
+              'text/event-stream',
+            ),
+          },
+          404,
+        ),
       },
     },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const job = requireJob(ws, id);
       reply.hijack();
       const res = reply.raw;

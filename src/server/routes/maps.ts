@@ -8,14 +8,17 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../app.ts';
+import type { AppContext, ArtprobeApp } from '../app.ts';
 import { HttpError } from '../jobs.ts';
-import { UUID, withErrors } from '../schemas.ts';
+import { binary, MAP_PARAMS, type MapFile, withErrors } from '../schemas.ts';
 import type { JobRow, Workspace } from '../workspace.ts';
 import { requireJob } from './jobs.ts';
 
-export const MAP_KINDS = { 'raw.npy': 'raw', 'painting.npy': 'painting', 'overlay.png': 'overlay' } as const;
+export const MAP_KINDS = {
+  'raw.npy': 'raw',
+  'painting.npy': 'painting',
+  'overlay.png': 'overlay',
+} as const satisfies Record<MapFile, string>;
 
 /** Absolute path of a finished job's map file. */
 export function mapFile(ws: Workspace, job: JobRow, kind: 'raw' | 'painting' | 'overlay'): string {
@@ -28,7 +31,7 @@ export function mapFile(ws: Workspace, job: JobRow, kind: 'raw' | 'painting' | '
   return file;
 }
 
-export function registerMapRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function registerMapRoutes(app: ArtprobeApp, ctx: AppContext): void {
   app.get(
     '/api/jobs/:id/maps/:kind',
     {
@@ -36,18 +39,23 @@ export function registerMapRoutes(app: FastifyInstance, ctx: AppContext): void {
         summary:
           'a map of a finished job: raw.npy (native grid), painting.npy (painting pixels) or overlay.png',
         tags: ['maps'],
-        params: {
-          type: 'object',
-          required: ['id', 'kind'],
-          additionalProperties: false,
-          properties: { id: UUID, kind: { type: 'string', enum: Object.keys(MAP_KINDS) } },
-        },
-        produces: ['application/octet-stream', 'image/png'],
-        response: withErrors({}, 404, 409, 410),
+        params: MAP_PARAMS,
+        response: withErrors(
+          {
+            200: binary(
+              'raw.npy and painting.npy: float32 .npy arrays; overlay.png: the map over the painting',
+              'application/octet-stream',
+              'image/png',
+            ),
+          },
+          404,
+          409,
+          410,
+        ),
       },
     },
     async (req, reply) => {
-      const { id, kind } = req.params as { id: string; kind: keyof typeof MAP_KINDS };
+      const { id, kind } = req.params;
       const file = mapFile(ctx.ws, requireJob(ctx.ws, id), MAP_KINDS[kind]);
       reply.type(kind.endsWith('.png') ? 'image/png' : 'application/octet-stream');
       if (kind.endsWith('.npy')) reply.header('content-disposition', `attachment; filename="${id}-${kind}"`);

@@ -6,32 +6,18 @@
  * @example
  * POST /api/metrics { "jobId": "…" } -> { jobId, rows: [{ annotationId, label, pointing, energy, auroc, ... }] }
  */
-import type { FastifyInstance } from 'fastify';
 import { readNpy } from '../../core/npy.ts';
 import { scoreMap } from '../../regions/metrics.ts';
 import { rasterizeRegion } from '../../regions/rasterize.ts';
-import { METRIC_KEYS } from '../../regions/score-explanations.ts';
-import type { AppContext } from '../app.ts';
+import type { AppContext, ArtprobeApp } from '../app.ts';
 import { HttpError } from '../jobs.ts';
-import { UUID, withErrors } from '../schemas.ts';
+import { METRIC_NAMES, METRICS_REQUEST, METRICS_RESULT, type MetricRow, withErrors } from '../schemas.ts';
 import { annotationRegion } from './annotations.ts';
 import { requireJob } from './jobs.ts';
 import { mapFile } from './maps.ts';
 import { requirePainting } from './paintings.ts';
 
-const num = { type: ['number', 'null'] };
-const ROW = {
-  type: 'object',
-  properties: {
-    annotationId: UUID,
-    label: { type: 'string' },
-    dimension: { type: ['string', 'null'] },
-    area: { type: 'integer' },
-    ...Object.fromEntries(METRIC_KEYS.map((k) => [k, num])),
-  },
-};
-
-export function registerMetricRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function registerMetricRoutes(app: ArtprobeApp, ctx: AppContext): void {
   const { ws } = ctx;
   app.post(
     '/api/metrics',
@@ -39,35 +25,12 @@ export function registerMetricRoutes(app: FastifyInstance, ctx: AppContext): voi
       schema: {
         summary: "scores a finished job's map against the painting's annotations",
         tags: ['metrics'],
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['jobId'],
-          properties: {
-            jobId: UUID,
-            annotationIds: { type: 'array', items: UUID, maxItems: 1000 },
-            tolerance: { type: 'number', minimum: 0, maximum: 1000 },
-          },
-        },
-        response: withErrors(
-          {
-            200: {
-              type: 'object',
-              properties: { jobId: UUID, method: { type: 'string' }, rows: { type: 'array', items: ROW } },
-            },
-          },
-          404,
-          409,
-          410,
-        ),
+        body: METRICS_REQUEST,
+        response: withErrors({ 200: METRICS_RESULT }, 404, 409, 410),
       },
     },
     async (req) => {
-      const { jobId, annotationIds, tolerance } = req.body as {
-        jobId: string;
-        annotationIds?: string[];
-        tolerance?: number;
-      };
+      const { jobId, annotationIds, tolerance } = req.body;
       const job = requireJob(ws, jobId);
       const p = requirePainting(ws, job.paintingId);
       const all = ws.listAnnotations(p.id);
@@ -78,18 +41,22 @@ export function registerMetricRoutes(app: FastifyInstance, ctx: AppContext): voi
       const map = await readNpy(mapFile(ws, job, 'painting'), 'float32');
       const [H, W] = map.shape; // [H, W] painting pixels
       const nan = (v: number) => (Number.isFinite(v) ? v : null);
-      const rows = chosen.map((a) => {
+      const rows = chosen.map((a): MetricRow => {
         const region = annotationRegion(a.doc, p);
         const mask = rasterizeRegion(region, H, W);
         const area = mask.reduce((s, v) => s + v, 0);
-        const s = area > 0 ? scoreMap(map.data, H, W, { mask, tolerance }) : undefined;
-        return {
+        const row: MetricRow = {
           annotationId: a.id,
           label: region.label,
           dimension: region.dimension ?? null,
           area,
-          ...Object.fromEntries(Object.entries(s ?? {}).map(([k, v]) => [k, nan(v)])),
         };
+        // a region that covers no pixel gets no scores
+        if (area > 0) {
+          const s = scoreMap(map.data, H, W, { mask, tolerance });
+          for (const k of METRIC_NAMES) row[k] = nan(s[k]);
+        }
+        return row;
       });
       return { jobId, method: job.method, rows };
     },

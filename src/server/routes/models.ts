@@ -6,34 +6,21 @@
  * @example
  * POST /api/models/switch { "model": "openai/clip-vit-base-patch32" }
  */
-import type { FastifyInstance } from 'fastify';
-import { defaultModelsDir, listModels } from '../../core/model-store.ts';
-import type { AppContext } from '../app.ts';
+import { defaultModelsDir, listModels, type ModelDims } from '../../core/model-store.ts';
+import type { AppContext, ArtprobeApp } from '../app.ts';
 import { HttpError } from '../jobs.ts';
-import { MODEL_INFO, withErrors } from '../schemas.ts';
+import { MODEL_INFO, MODEL_SWITCH, MODELS, withErrors } from '../schemas.ts';
 
-const INSTALLED = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    status: { type: 'string' },
-    format: { type: 'string' },
-    sizeBytes: { type: 'integer' },
-    loaded: { type: 'boolean' },
-    dims: { type: 'object', additionalProperties: true },
-  },
-};
-
-export function registerModelRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function registerModelRoutes(app: ArtprobeApp, ctx: AppContext): void {
   const { host } = ctx;
   const tags = ['models'];
   /** Ids the API may switch to, with their folders (the start-up model plus complete/manual installs). */
   const choices = async (): Promise<
-    Map<string, { dir: string; status: string; format: string; sizeBytes: number; dims?: object }>
+    Map<string, { dir: string; status: string; format: string; sizeBytes: number; dims?: ModelDims }>
   > => {
     const out = new Map<
       string,
-      { dir: string; status: string; format: string; sizeBytes: number; dims?: object }
+      { dir: string; status: string; format: string; sizeBytes: number; dims?: ModelDims }
     >();
     for (const m of await listModels(defaultModelsDir(ctx.opts.modelsDir)))
       if (m.status !== 'partial') out.set(m.id, m);
@@ -51,17 +38,7 @@ export function registerModelRoutes(app: FastifyInstance, ctx: AppContext): void
       schema: {
         summary: 'installed models and the loaded one',
         tags,
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              state: { type: 'string' },
-              error: { type: ['string', 'null'] },
-              current: MODEL_INFO,
-              installed: { type: 'array', items: INSTALLED },
-            },
-          },
-        },
+        response: { 200: MODELS },
       },
     },
     async () => {
@@ -85,23 +62,12 @@ export function registerModelRoutes(app: FastifyInstance, ctx: AppContext): void
       schema: {
         summary: 'load another installed model (waits for the running job)',
         tags,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['model'],
-          properties: {
-            model: {
-              type: 'string',
-              pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$',
-              maxLength: 200,
-            },
-          },
-        },
+        body: MODEL_SWITCH,
         response: withErrors({ 200: MODEL_INFO }, 404, 500),
       },
     },
     async (req) => {
-      const { model } = req.body as { model: string };
+      const { model } = req.body;
       if (model.includes('..')) throw new HttpError(400, `invalid model id "${model}"`);
       const list = await choices();
       if (startup && !list.has(startup.id))

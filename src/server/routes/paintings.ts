@@ -8,12 +8,20 @@
  * POST /api/paintings/import { "url": "https://.../info.json" } -> 201 painting
  */
 import { createReadStream } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import { ImageDecodeError, type ImageInfo, readImageInfo } from '../../core/image-decode.ts';
-import type { AppContext } from '../app.ts';
+import type { AppContext, ArtprobeApp } from '../app.ts';
 import { fetchImageUrl } from '../fetch-image.ts';
 import { HttpError } from '../jobs.ts';
-import { idParams, OK, PAINTING, PAINTING_ID, withErrors } from '../schemas.ts';
+import {
+  binary,
+  OK,
+  PAINTING,
+  PAINTING_IMPORT,
+  PAINTING_PARAMS,
+  PAINTING_UPLOAD,
+  withErrors,
+} from '../schemas.ts';
 import { readUpload } from '../upload.ts';
 import { IMAGE_EXTS, type PaintingRow, type Workspace } from '../workspace.ts';
 
@@ -70,7 +78,7 @@ export function requirePainting(ws: Workspace, id: string): PaintingRow {
   return p;
 }
 
-export function registerPaintingRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function registerPaintingRoutes(app: ArtprobeApp, ctx: AppContext): void {
   const { ws } = ctx;
   const tags = ['paintings'];
   app.post(
@@ -82,6 +90,7 @@ export function registerPaintingRoutes(app: FastifyInstance, ctx: AppContext): v
         consumes: ['multipart/form-data'],
         response: withErrors({ 200: PAINTING, 201: PAINTING }, 413, 415),
       },
+      config: { multipartBody: PAINTING_UPLOAD },
     },
     async (req, reply) => {
       const { bytes, filename, field } = await readUpload(req, 'painting');
@@ -98,20 +107,12 @@ export function registerPaintingRoutes(app: FastifyInstance, ctx: AppContext): v
       schema: {
         summary: 'import a painting from an image URL or a IIIF Image API URL (info.json or base URL)',
         tags,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['url'],
-          properties: {
-            url: { type: 'string', minLength: 1, maxLength: 4000 },
-            name: { type: 'string', maxLength: 200 },
-          },
-        },
+        body: PAINTING_IMPORT,
         response: withErrors({ 200: PAINTING, 201: PAINTING }, 413, 415, 502),
       },
     },
     async (req, reply) => {
-      const { url, name } = req.body as { url: string; name?: string };
+      const { url, name } = req.body;
       const got = await fetchImageUrl(url, {
         maxBytes: ctx.opts.maxUploadBytes,
         timeoutMs: ctx.opts.fetchTimeoutMs,
@@ -132,7 +133,7 @@ export function registerPaintingRoutes(app: FastifyInstance, ctx: AppContext): v
   );
   app.get(
     '/api/paintings',
-    { schema: { summary: 'list paintings', tags, response: { 200: { type: 'array', items: PAINTING } } } },
+    { schema: { summary: 'list paintings', tags, response: { 200: Type.Array(PAINTING) } } },
     async () => ws.listPaintings(),
   );
   app.get(
@@ -141,11 +142,11 @@ export function registerPaintingRoutes(app: FastifyInstance, ctx: AppContext): v
       schema: {
         summary: 'one painting',
         tags,
-        params: idParams(PAINTING_ID),
+        params: PAINTING_PARAMS,
         response: withErrors({ 200: PAINTING }, 404),
       },
     },
-    async (req) => requirePainting(ws, (req.params as { id: string }).id),
+    async (req) => requirePainting(ws, req.params.id),
   );
   app.get(
     '/api/paintings/:id/image',
@@ -153,13 +154,12 @@ export function registerPaintingRoutes(app: FastifyInstance, ctx: AppContext): v
       schema: {
         summary: 'the image file',
         tags,
-        params: idParams(PAINTING_ID),
-        produces: ['image/*'],
-        response: withErrors({}, 404),
+        params: PAINTING_PARAMS,
+        response: withErrors({ 200: binary('the image file', ...new Set(Object.values(MIME))) }, 404),
       },
     },
     async (req, reply) => {
-      const p = requirePainting(ws, (req.params as { id: string }).id);
+      const p = requirePainting(ws, req.params.id);
       reply
         .type(MIME[p.ext] ?? 'application/octet-stream')
         .header('cache-control', 'public, max-age=31536000, immutable');
@@ -172,12 +172,12 @@ export function registerPaintingRoutes(app: FastifyInstance, ctx: AppContext): v
       schema: {
         summary: 'delete a painting with its jobs, maps and annotations',
         tags,
-        params: idParams(PAINTING_ID),
+        params: PAINTING_PARAMS,
         response: withErrors({ 200: OK }, 404, 409),
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       requirePainting(ws, id);
       for (const j of ws.listJobs({ paintingId: id, limit: 1_000_000 })) await ctx.queue.cancel(j.id);
       await ws.deletePainting(id);

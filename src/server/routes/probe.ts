@@ -11,23 +11,29 @@
  * POST /api/paintings/<sha256>/probe { "suites": ["style"], "topK": 3 }
  * -> 200 { cached: false, images: [{ answers: { style: { ranked: [{ label, probability, … }], explain } } }] }
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { listDefaultSuites, type Suite, type SuiteDimension, selectDimensions } from '../../probe/suites.ts';
-import type { AppContext } from '../app.ts';
+import type { AppContext, ArtprobeApp } from '../app.ts';
 import { canonicalJson, HttpError, noModelMessage } from '../jobs.ts';
 import { ModelBusyError, ModelUnavailableError } from '../model-host.ts';
-import { idParams, PAINTING_ID, PROBE_REQUEST, PROBE_RESULT, withErrors } from '../schemas.ts';
+import { PAINTING_PARAMS, PROBE_REQUEST, PROBE_RESULT, type ProbeResult, withErrors } from '../schemas.ts';
 import { sha256Hex } from '../workspace.ts';
 import { requirePainting } from './paintings.ts';
 import { listWorkspaceSuites, loadNamedSuite } from './suites.ts';
 
-interface ProbeBody {
-  suites?: string[];
-  dimensions?: string[];
-  topK?: number;
-}
+/** A probe result as stored in the workspace cache (and answered, with `cached`). */
+type StoredProbe = Omit<ProbeResult, 'cached'>;
 
-type ProbeResult = Record<string, unknown> & { cacheKey: string };
+/**
+ * A stored probe result, typed: results are runZeroShot's (whose answers always explain with a label target),
+ * read back from the workspace cache as JSON.
+ */
+const asStoredProbe = (result: object): StoredProbe => result as StoredProbe;
+
+/** A POST without a body means "all defaults". */
+async function emptyBodyIsDefaults(req: FastifyRequest): Promise<void> {
+  if (req.body === undefined) req.body = {};
+}
 
 /** Loads suites by name (sources rewritten to `<origin>:<name>`, no server paths); 400 names unknown ones. */
 async function loadSuites(dir: string, names: string[]): Promise<Suite[]> {
@@ -76,11 +82,11 @@ function pickDimensions(suites: Suite[], names: string[], suitesGiven: boolean):
   return [...picked].sort((a, b) => all.indexOf(a) - all.indexOf(b));
 }
 
-export function registerProbeRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function registerProbeRoutes(app: ArtprobeApp, ctx: AppContext): void {
   const { ws, host } = ctx;
   const suitesDir = ws.dir('suites');
   /** Probes being computed, by cache key: an identical request waits for the same result. */
-  const inflight = new Map<string, Promise<ProbeResult>>();
+  const inflight = new Map<string, Promise<StoredProbe>>();
 
   app.post(
     '/api/paintings/:id/probe',
@@ -89,18 +95,15 @@ export function registerProbeRoutes(app: FastifyInstance, ctx: AppContext): void
         summary:
           'zero-shot probe of a painting: ranked labels per suite dimension, each with the target that explains it',
         tags: ['probes'],
-        params: idParams(PAINTING_ID),
+        params: PAINTING_PARAMS,
         body: PROBE_REQUEST,
         response: withErrors({ 200: PROBE_RESULT }, 404, 503),
       },
-      // a POST without a body means "all defaults"
-      preValidation: async (req) => {
-        if (req.body === undefined) req.body = {};
-      },
+      preValidation: emptyBodyIsDefaults,
     },
     async (req) => {
-      const { id } = req.params as { id: string };
-      const body = (req.body ?? {}) as ProbeBody;
+      const { id } = req.params;
+      const body = req.body;
       const unavailable = () =>
         new HttpError(503, `${noModelMessage(host)}${ctx.opts.modelHint ? ` (${ctx.opts.modelHint})` : ''}`);
       if (host.state === 'none' || host.state === 'error') throw unavailable();
@@ -111,7 +114,7 @@ export function registerProbeRoutes(app: FastifyInstance, ctx: AppContext): void
         throw new HttpError(400, 'no suites given and no default suites installed');
       const suites = await loadSuites(suitesDir, suiteNames);
       const dims = pickDimensions(suites, body.dimensions ?? [], suitesGiven);
-      const topK = body.topK ?? 5;
+      const { topK } = body;
       const keyOf = (fingerprint: string) =>
         sha256Hex(
           canonicalJson([
@@ -128,12 +131,12 @@ export function registerProbeRoutes(app: FastifyInstance, ctx: AppContext): void
       if (host.state === 'ready' && host.info) {
         const key = keyOf(host.info.fingerprint);
         const hit = ws.getProbe(key);
-        if (hit) return { ...hit.result, createdAt: hit.createdAt, cached: true };
+        if (hit) return { ...asStoredProbe(hit.result), createdAt: hit.createdAt, cached: true };
         const running = inflight.get(key);
         if (running) return { ...(await running), cached: false };
       }
 
-      const run = (async (): Promise<ProbeResult> => {
+      const run = (async (): Promise<StoredProbe> => {
         let out: Awaited<ReturnType<typeof host.zeroShot>>;
         try {
           out = await host.zeroShot(
@@ -153,13 +156,13 @@ export function registerProbeRoutes(app: FastifyInstance, ctx: AppContext): void
         }
         // keyed by the model that actually ran (the model may have been switched while this waited)
         const cacheKey = keyOf(out.model.fingerprint);
-        const result: ProbeResult = {
+        const result = asStoredProbe({
           paintingId: painting.id,
           cacheKey,
           modelFingerprint: out.model.fingerprint,
           suites: suiteNames,
           ...out.result,
-        };
+        });
         if (!ws.getPainting(painting.id)) return { ...result, createdAt: new Date().toISOString() };
         const row = ws.putProbe({
           cacheKey,

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import {
   DEFAULT_SUITES_DIR,
   listDefaultSuites,
@@ -17,25 +17,19 @@ import {
   parseSuite,
   type Suite,
 } from '../../probe/suites.ts';
-import type { AppContext } from '../app.ts';
+import type { AppContext, ArtprobeApp } from '../app.ts';
 import { HttpError } from '../jobs.ts';
-import { ANY_OBJECT, idParams, OK, SLUG, SLUG_RE, withErrors } from '../schemas.ts';
+import {
+  NAME_PARAMS,
+  OK,
+  SLUG_RE,
+  SUITE,
+  SUITE_INPUT,
+  SUITE_SUMMARY,
+  type Suite as SuiteBody,
+  withErrors,
+} from '../schemas.ts';
 import { writeFileAtomic } from '../workspace.ts';
-
-const SUITE_SUMMARY = {
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    description: { type: 'string' },
-    origin: { type: 'string', enum: ['default', 'workspace'] },
-    dimensions: { type: 'array', items: { type: 'string' } },
-  },
-};
-const SUITE = {
-  type: 'object',
-  additionalProperties: true,
-  properties: { name: { type: 'string' }, origin: { type: 'string' } },
-};
 
 export type SuiteOrigin = 'default' | 'workspace';
 
@@ -72,7 +66,7 @@ export async function loadNamedSuite(
   return { suite: await loadSuiteFile(file), origin: 'workspace' };
 }
 
-function present(s: Suite, origin: string) {
+function present(s: Suite, origin: SuiteOrigin): SuiteBody {
   return {
     name: s.name,
     description: s.description,
@@ -86,7 +80,7 @@ function present(s: Suite, origin: string) {
   };
 }
 
-export function registerSuiteRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function registerSuiteRoutes(app: ArtprobeApp, ctx: AppContext): void {
   const dir = ctx.ws.dir('suites');
   const tags = ['suites'];
   const workspaceNames = () => listWorkspaceSuites(dir);
@@ -97,7 +91,7 @@ export function registerSuiteRoutes(app: FastifyInstance, ctx: AppContext): void
       schema: {
         summary: 'default and workspace probe suites',
         tags,
-        response: { 200: { type: 'array', items: SUITE_SUMMARY } },
+        response: { 200: Type.Array(SUITE_SUMMARY) },
       },
     },
     async () => {
@@ -124,12 +118,12 @@ export function registerSuiteRoutes(app: FastifyInstance, ctx: AppContext): void
       schema: {
         summary: 'one suite',
         tags,
-        params: idParams(SLUG, 'name'),
+        params: NAME_PARAMS,
         response: withErrors({ 200: SUITE }, 404),
       },
     },
     async (req) => {
-      const { suite, origin } = await load((req.params as { name: string }).name);
+      const { suite, origin } = await load(req.params.name);
       return present(suite, origin);
     },
   );
@@ -139,13 +133,13 @@ export function registerSuiteRoutes(app: FastifyInstance, ctx: AppContext): void
       schema: {
         summary: 'create or replace a workspace suite (validated)',
         tags,
-        params: idParams(SLUG, 'name'),
-        body: ANY_OBJECT,
+        params: NAME_PARAMS,
+        body: SUITE_INPUT,
         response: withErrors({ 200: SUITE }, 409),
       },
     },
     async (req) => {
-      const { name } = req.params as { name: string };
+      const { name } = req.params;
       if (listDefaultSuites().includes(name))
         throw new HttpError(
           409,
@@ -169,12 +163,12 @@ export function registerSuiteRoutes(app: FastifyInstance, ctx: AppContext): void
       schema: {
         summary: 'delete a workspace suite',
         tags,
-        params: idParams(SLUG, 'name'),
+        params: NAME_PARAMS,
         response: withErrors({ 200: OK }, 404, 409),
       },
     },
     async (req) => {
-      const { name } = req.params as { name: string };
+      const { name } = req.params;
       if (listDefaultSuites().includes(name))
         throw new HttpError(409, `suite ${name} is a default suite and cannot be deleted`);
       const file = join(dir, `${name}.json`);

@@ -9,8 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../app.ts';
+import type { AppContext, ArtprobeApp } from '../app.ts';
 
 export const DEFAULT_UI_DIR = resolve(
   dirname(fileURLToPath(import.meta.url)),
@@ -28,13 +27,13 @@ const PLACEHOLDER = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <p>The API is available: <a href="/api/health">/api/health</a>, <a href="/api/openapi.json">/api/openapi.json</a>.</p>
 </body></html>`;
 
-export async function registerUiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function registerUiRoutes(app: ArtprobeApp, ctx: AppContext): Promise<void> {
   const root = ctx.opts.uiDir ?? DEFAULT_UI_DIR;
   if (existsSync(join(root, 'index.html'))) {
     await app.register(fastifyStatic, { root, prefix: '/', index: ['index.html'], dotfiles: 'deny' });
     return;
   }
-  app.get('/', { config: { hideFromOpenApi: true } }, async (_req, reply) =>
+  app.get('/', { schema: { hide: true } }, async (_req, reply) =>
     reply.type('text/html; charset=utf-8').send(PLACEHOLDER),
   );
 }

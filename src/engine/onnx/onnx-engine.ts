@@ -1,0 +1,450 @@
+/**
+ * CLIP on ONNX Runtime (onnxruntime-node): the {@link ClipEngine} contract over graphs compiled into a cache
+ * folder (see compiled-model.ts and clip-graphs.ts). Sessions are created per graph kind on first use and at
+ * most {@link MAX_SESSIONS} stay live (least recently used released first), so a ViT-L with every method keeps a
+ * bounded footprint. Requests larger than {@link OnnxEngine.batchFor} rows run in chunks; calls run one at a time.
+ *
+ * @example
+ * const engine = await OnnxEngine.create(cfg, params, { cacheDir: join(cacheRoot, onnxCacheKey(cfg, sha)) });
+ * const emb = await engine.embedImages(pixels, 4); // [4, E]
+ * engine.dispose();
+ */
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import type * as Ort from 'onnxruntime-node';
+import type { ClipConfig } from '../../core/clip-config.ts';
+import type { ClipParams } from '../../core/weights.ts';
+import type { AttentionGradients, ClipEngine, ScoreHead } from '../engine.ts';
+import { attnGradKind, type GraphKind } from './clip-graphs.ts';
+import { BUILDER_VERSION, CompiledModel } from './compiled-model.ts';
+
+type OrtModule = typeof Ort;
+
+/** Live sessions kept at most (each holds its own planned buffers). */
+export const MAX_SESSIONS = 3;
+/** Activation budgets per pass, in bytes: forward-only and gradient passes. */
+const FORWARD_BUDGET = 2 * 2 ** 30;
+const GRADIENT_BUDGET = 3 * 2 ** 30;
+/** Text rows per pass (the text tower is small next to the image tower). */
+const TEXT_BATCH = 128;
+
+export interface OnnxEngineOptions {
+  /** Folder for the compiled graphs and weights (created when missing). */
+  cacheDir: string;
+  /** Intra-op threads; default os.availableParallelism(). */
+  threads?: number;
+  /** 'cuda': the CUDA execution provider (the CPU runs what it lacks); create() fails clearly without it. */
+  device?: 'cpu' | 'cuda';
+  /** Upper bound on rows per pass (default: only the memory budgets of {@link onnxBatchRows}). */
+  maxBatch?: number;
+}
+
+/**
+ * Whether onnxruntime-node loads here, and its version.
+ *
+ * @example
+ * const info = await onnxRuntimeInfo(); // { available: true, version: '1.30.0' }
+ */
+export async function onnxRuntimeInfo(): Promise<{ available: boolean; version?: string; reason?: string }> {
+  try {
+    const ort = await import('onnxruntime-node');
+    return { available: true, version: ortVersion(ort) };
+  } catch (e) {
+    return { available: false, reason: (e as Error).message };
+  }
+}
+
+function ortVersion(ort: OrtModule): string {
+  const v = ort.env.versions as { node?: string; common?: string };
+  return v.node ?? v.common ?? 'unknown';
+}
+
+/**
+ * Name of a compiled-model folder: sha256 of the builder version, the config and a fingerprint of the weights
+ * (e.g. the checkpoint's sha256), 20 hex characters.
+ *
+ * @example
+ * const dir = join(cacheRoot, onnxCacheKey(cfg, checkpointSha256));
+ */
+export function onnxCacheKey(config: ClipConfig, weightsFingerprint: string): string {
+  return createHash('sha256')
+    .update(`${BUILDER_VERSION}\n${JSON.stringify(config)}\n${weightsFingerprint}`)
+    .digest('hex')
+    .slice(0, 20);
+}
+
+/**
+ * Image rows per pass under the activation budgets (≥ 1, ≤ requested). Forward: a few live [T, 3W | M] buffers,
+ * the scores and probabilities, and every layer's probabilities (the outputs of `imageAttentions`). Gradient:
+ * every layer keeps its tape (≈ T·(8W + 3M) + 4·H·T² floats) plus probabilities and their gradients as outputs.
+ *
+ * @example
+ * onnxBatchRows(vitB32, 64, false); // 64
+ */
+export function onnxBatchRows(config: ClipConfig, requested: number, forwardOnly = false): number {
+  const { width: W, mlpDim: M, heads: H, layers: L, grid: G } = config.vision;
+  const T = G * G + 1;
+  const attn = H * T * T;
+  const fwd = 4 * (T * (4 * W + 2 * M) + 3 * attn + L * attn);
+  const grad = 4 * L * (T * (8 * W + 3 * M) + 6 * attn);
+  const fit = Math.floor(forwardOnly ? FORWARD_BUDGET / fwd : GRADIENT_BUDGET / grad);
+  return Math.max(1, Math.min(Math.floor(requested), fit));
+}
+
+/** Rows of at most `size` from `n`: [start, count] pairs. */
+function chunks(n: number, size: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let o = 0; o < n; o += size) out.push([o, Math.min(size, n - o)]);
+  return out;
+}
+
+/**
+ * CLIP on ONNX Runtime.
+ *
+ * @example
+ * const engine = await OnnxEngine.create(cfg, params, { cacheDir: '/tmp/clip-onnx', threads: 2 });
+ * const { grads, scores } = await engine.inputGradients(pixels, 1, [head]);
+ */
+export class OnnxEngine implements ClipEngine {
+  readonly kind = 'onnx' as const;
+  readonly description: string;
+  readonly logitScale: number;
+  readonly visionTokens: number;
+  /** Live sessions in least-recently-used order (first = oldest). */
+  private readonly sessions = new Map<GraphKind, Ort.InferenceSession>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  private constructor(
+    readonly config: ClipConfig,
+    private readonly ort: OrtModule,
+    /** The compiled folder (weights.bin present; graphs built on demand). */
+    readonly compiled: CompiledModel,
+    private readonly options: Ort.InferenceSession.SessionOptions,
+    private readonly maxBatch: number,
+    logitScale: number,
+    description: string,
+  ) {
+    this.logitScale = logitScale;
+    this.description = description;
+    this.visionTokens = config.vision.grid ** 2 + 1;
+  }
+
+  /**
+   * Compiles (or reuses) the model in `opts.cacheDir` and loads ONNX Runtime. Throws when onnxruntime-node
+   * cannot be loaded. `params` may be a loader, called only when weights.bin must be written (a reused folder
+   * is then trusted to hold these weights, as folders named by {@link onnxCacheKey} do).
+   */
+  static async create(
+    config: ClipConfig,
+    params: ClipParams | (() => Promise<ClipParams>),
+    opts: OnnxEngineOptions,
+  ): Promise<OnnxEngine> {
+    const threads = opts.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new Error(`threads must be a positive integer, got ${threads}`);
+    const maxBatch = opts.maxBatch ?? Number.POSITIVE_INFINITY;
+    if (!(maxBatch >= 1)) throw new Error(`maxBatch must be at least 1, got ${opts.maxBatch}`);
+    const device = opts.device ?? 'cpu';
+    const ort = (await import('onnxruntime-node')) as OrtModule;
+    const compiled = await CompiledModel.prepare(config, params, opts.cacheDir);
+    const options: Ort.InferenceSession.SessionOptions = {
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+      // no arena: a session would otherwise keep its peak activations (GBs on a ViT-L gradient) between calls
+      enableCpuMemArena: false,
+      // weights stay in the shared, memory-mapped weights.bin instead of a packed copy per kernel and session
+      // (MLAS packs each block on the fly; with hundreds of rows per product that costs little)
+      extra: { session: { disable_prepacking: '1' } },
+    };
+    const description = `onnx (onnxruntime-node ${ortVersion(ort)}, ${device}, ${threads} threads)`;
+    const scale = Math.exp(compiled.logitScale);
+    const engine = new OnnxEngine(config, ort, compiled, options, maxBatch, scale, description);
+    if (device === 'cuda') {
+      // fail now, not on the first request, when the CUDA provider libraries are missing
+      try {
+        await engine.exclusive(() => engine.session('text'));
+      } catch (e) {
+        engine.dispose();
+        throw new Error(
+          `ONNX Runtime cannot use CUDA here (${(e as Error).message}); install onnxruntime-node with its CUDA ` +
+            "files (npm config onnxruntime-node-install=cuda12) or use device 'cpu'",
+        );
+      }
+    }
+    return engine;
+  }
+
+  batchFor(requested: number, forwardOnly = false): number {
+    return onnxBatchRows(this.config, Math.min(requested, this.maxBatch), forwardOnly);
+  }
+
+  embedImages(pixels: Float32Array, n: number): Promise<Float32Array> {
+    return this.exclusive(async () => {
+      this.checkPixels(pixels, n);
+      const feeds = (o: number, b: number) => ({ pixels: this.pixelTensor(pixels, o, b) });
+      const out = await this.runRows('vision', n, this.batchFor(n, true), feeds, {
+        embeds: this.config.embedDim,
+      });
+      return out.embeds;
+    });
+  }
+
+  imageAttentions(
+    pixels: Float32Array,
+    n: number,
+  ): Promise<{ embeds: Float32Array; attentions: Float32Array[] }> {
+    return this.exclusive(async () => {
+      this.checkPixels(pixels, n);
+      const { heads: H, layers: L } = this.config.vision;
+      const T = this.visionTokens;
+      const sizes: Record<string, number> = { embeds: this.config.embedDim };
+      for (let l = 0; l < L; l++) sizes[`attn_${l}`] = H * T * T;
+      const feeds = (o: number, b: number) => ({ pixels: this.pixelTensor(pixels, o, b) });
+      const out = await this.runRows('vision_attn', n, this.batchFor(n, true), feeds, sizes);
+      return { embeds: out.embeds, attentions: Array.from({ length: L }, (_, l) => out[`attn_${l}`]) };
+    });
+  }
+
+  embedTexts(ids: Int32Array, eotIndex: ArrayLike<number>): Promise<Float32Array> {
+    return this.exclusive(async () => {
+      const { contextLength: C, vocabSize: V } = this.config.text;
+      const B = eotIndex.length;
+      if (ids.length !== B * C) throw new Error(`token ids have ${ids.length} values, expected ${B} × ${C}`);
+      for (let i = 0; i < ids.length; i++) {
+        if (!(ids[i] >= 0 && ids[i] < V))
+          throw new Error(`token id ${ids[i]} is outside the vocabulary (0..${V - 1})`);
+      }
+      for (let b = 0; b < B; b++) {
+        const e = eotIndex[b];
+        if (!Number.isInteger(e) || e < 0 || e >= C)
+          throw new Error(`eot index ${e} of row ${b} is outside 0..${C - 1}`);
+      }
+      const feeds = (o: number, b: number) => {
+        // the mask is causal: positions after the last EOT cannot reach the pooled rows
+        let L = 1;
+        for (let r = o; r < o + b; r++) L = Math.max(L, eotIndex[r] + 1);
+        const used = new BigInt64Array(b * L); // [b, L]
+        const rows = new BigInt64Array(b); // each EOT's row in [b·L, W]
+        for (let r = 0; r < b; r++) {
+          for (let j = 0; j < L; j++) used[r * L + j] = BigInt(ids[(o + r) * C + j]);
+          rows[r] = BigInt(r * L + eotIndex[o + r]);
+        }
+        return {
+          ids: new this.ort.Tensor('int64', used, [b, L]),
+          rows: new this.ort.Tensor('int64', rows, [b]),
+        };
+      };
+      return (
+        await this.runRows('text', B, Math.min(TEXT_BATCH, this.maxBatch), feeds, {
+          embeds: this.config.embedDim,
+        })
+      ).embeds;
+    });
+  }
+
+  inputGradients(
+    pixels: Float32Array,
+    n: number,
+    heads: ScoreHead[],
+  ): Promise<{ grads: Float32Array; scores: Float32Array }> {
+    return this.exclusive(async () => {
+      this.checkPixels(pixels, n);
+      this.checkHeads(heads, n);
+      const S = this.config.vision.imageSize;
+      const feeds = (o: number, b: number) => ({
+        pixels: this.pixelTensor(pixels, o, b),
+        ...this.headTensors(heads.slice(o, o + b)),
+      });
+      const out = await this.runRows('vision_grad', n, this.batchFor(n, false), feeds, {
+        scores: 1,
+        grad: 3 * S * S,
+      });
+      return { grads: out.grad, scores: out.scores };
+    });
+  }
+
+  attentionGradients(
+    pixels: Float32Array,
+    n: number,
+    heads: ScoreHead[],
+    fromLayer = 0,
+  ): Promise<AttentionGradients> {
+    return this.exclusive(async () => {
+      this.checkPixels(pixels, n);
+      this.checkHeads(heads, n);
+      const { heads: H, layers: L } = this.config.vision;
+      if (!Number.isInteger(fromLayer) || fromLayer < 0 || fromLayer >= L) {
+        throw new Error(`fromLayer ${fromLayer} is outside 0..${L - 1}`);
+      }
+      const T = this.visionTokens;
+      const sizes: Record<string, number> = { scores: 1 };
+      for (let l = fromLayer; l < L; l++) sizes[`attn_${l}`] = sizes[`dattn_${l}`] = H * T * T;
+      const feeds = (o: number, b: number) => ({
+        pixels: this.pixelTensor(pixels, o, b),
+        ...this.headTensors(heads.slice(o, o + b)),
+      });
+      const out = await this.runRows(attnGradKind(fromLayer), n, this.batchFor(n, false), feeds, sizes);
+      const layer = (name: string, l: number) => (l < fromLayer ? new Float32Array(0) : out[`${name}_${l}`]);
+      return {
+        probs: Array.from({ length: L }, (_, l) => layer('attn', l)),
+        grads: Array.from({ length: L }, (_, l) => layer('dattn', l)),
+        scores: out.scores,
+      };
+    });
+  }
+
+  /** Graph kinds with a live session, oldest first. */
+  liveSessions(): GraphKind[] {
+    return [...this.sessions.keys()];
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    // once the call in flight (if any) is done: release every session, including one it may have opened
+    this.queue = this.queue
+      .finally(async () => {
+        const live = [...this.sessions.values()];
+        this.sessions.clear();
+        await Promise.all(live.map((s) => s.release()));
+      })
+      .catch(() => undefined);
+  }
+
+  /** Runs calls one at a time (sessions are swapped between calls, never during one). */
+  private exclusive<R>(fn: () => Promise<R>): Promise<R> {
+    if (this.disposed) return Promise.reject(new Error('the ONNX engine has been disposed'));
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async session(kind: GraphKind): Promise<Ort.InferenceSession> {
+    if (this.disposed) throw new Error('the ONNX engine has been disposed');
+    const live = this.sessions.get(kind);
+    if (live) {
+      this.sessions.delete(kind);
+      this.sessions.set(kind, live);
+      return live;
+    }
+    while (this.sessions.size >= MAX_SESSIONS) {
+      const [oldest, s] = this.sessions.entries().next().value as [GraphKind, Ort.InferenceSession];
+      this.sessions.delete(oldest);
+      await s.release();
+    }
+    const path = await this.compiled.graphPath(kind);
+    const s = await this.ort.InferenceSession.create(path, this.options);
+    this.sessions.set(kind, s);
+    return s;
+  }
+
+  private async run(
+    kind: GraphKind,
+    feeds: Record<string, Ort.Tensor>,
+  ): Promise<Ort.InferenceSession.ReturnType> {
+    const s = await this.session(kind);
+    try {
+      return await s.run(feeds);
+    } finally {
+      for (const t of Object.values(feeds)) t.dispose();
+    }
+  }
+
+  /**
+   * Runs a graph over n rows in passes of at most `batch` rows and concatenates each output over the rows
+   * (`sizes`: values per row). A single pass hands ORT's output arrays over as they are (JS-owned, no copy);
+   * otherwise each pass's outputs are copied into the result and disposed.
+   */
+  private async runRows(
+    kind: GraphKind,
+    n: number,
+    batch: number,
+    feeds: (offset: number, rows: number) => Record<string, Ort.Tensor>,
+    sizes: Record<string, number>,
+  ): Promise<Record<string, Float32Array>> {
+    const passes = chunks(n, batch);
+    const result: Record<string, Float32Array> = {};
+    if (n === 0) for (const name of Object.keys(sizes)) result[name] = new Float32Array(0);
+    for (const [o, b] of passes) {
+      const out = await this.run(kind, feeds(o, b));
+      for (const [name, per] of Object.entries(sizes)) {
+        const t = out[name];
+        const data = t?.data;
+        if (!(data instanceof Float32Array) || data.length !== b * per) {
+          throw new Error(
+            `ONNX graph ${kind}: output "${name}" is missing or not ${b} × ${per} float32 values`,
+          );
+        }
+        if (passes.length === 1) result[name] = data;
+        else {
+          result[name] ??= new Float32Array(n * per);
+          result[name].set(data, o * per);
+          t.dispose();
+        }
+      }
+    }
+    return result;
+  }
+
+  private pixelTensor(pixels: Float32Array, o: number, b: number): Ort.Tensor {
+    const S = this.config.vision.imageSize;
+    const per = 3 * S * S;
+    return new this.ort.Tensor('float32', pixels.subarray(o * per, (o + b) * per), [b, 3, S, S]);
+  }
+
+  /** Score heads as graph inputs: text [b, K, E] (zero padded), weights [b, K], softmax [b], bias [b, K]. */
+  private headTensors(heads: ScoreHead[]): Record<string, Ort.Tensor> {
+    const E = this.config.embedDim;
+    const b = heads.length;
+    const K = Math.max(...heads.map((h) => h.k));
+    const text = new Float32Array(b * K * E);
+    const weights = new Float32Array(b * K);
+    const softmax = new Float32Array(b);
+    const bias = new Float32Array(b * K);
+    heads.forEach((h, r) => {
+      text.set(h.text.subarray(0, h.k * E), r * K * E);
+      weights.set(h.weights.subarray(0, h.k), r * K);
+      softmax[r] = h.softmax ? 1 : 0;
+      // padded columns must get no probability mass
+      if (h.softmax) bias.fill(-1e9, r * K + h.k, (r + 1) * K);
+    });
+    const T = this.ort.Tensor;
+    return {
+      text: new T('float32', text, [b, K, E]),
+      weights: new T('float32', weights, [b, K]),
+      softmax: new T('float32', softmax, [b]),
+      bias: new T('float32', bias, [b, K]),
+    };
+  }
+
+  private checkPixels(pixels: Float32Array, n: number): void {
+    const S = this.config.vision.imageSize;
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`image count must be a non-negative integer, got ${n}`);
+    if (pixels.length !== n * 3 * S * S) {
+      throw new Error(
+        `pixels have ${pixels.length} values, expected ${n} × 3 × ${S} × ${S} = ${n * 3 * S * S}`,
+      );
+    }
+  }
+
+  private checkHeads(heads: ScoreHead[], n: number): void {
+    const E = this.config.embedDim;
+    if (heads.length !== n)
+      throw new Error(`got ${heads.length} score heads for ${n} images (one per image)`);
+    heads.forEach((h, i) => {
+      if (!Number.isInteger(h.k) || h.k < 1)
+        throw new Error(`score head ${i}: k must be a positive integer, got ${h.k}`);
+      if (h.text.length !== h.k * E) {
+        throw new Error(`score head ${i}: text has ${h.text.length} values, expected k × E = ${h.k} × ${E}`);
+      }
+      if (h.weights.length !== h.k) {
+        throw new Error(`score head ${i}: ${h.weights.length} weights for k = ${h.k} text rows`);
+      }
+    });
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The ONNX Runtime engine against the TF.js reference engine on random models of shapes the golden models do not
+ * cover: patch 14 at 336 px (577 tokens) with exact gelu and 5 heads, and small towers with gelu_tanh and
+ * quick_gelu. Embeddings, attentions, input gradients (label softmax, contrast and padded heads in one batch)
+ * and attention gradients agree to ~1e-4 of each quantity's maximum.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseHfConfig } from '../../src/core/clip-config.ts';
+import { ClipModel } from '../../src/core/clip-model.ts';
+import { hfConfigJson, randomClipParams } from '../../src/core/random-weights.ts';
+import { type ScoreHead, scoreEmbeddings } from '../../src/engine/engine.ts';
+import { OnnxEngine } from '../../src/engine/onnx/onnx-engine.ts';
+import { TfjsEngine } from '../../src/engine/tfjs-engine.ts';
+import { maxAbs, maxAbsDiff, useWasm } from '../helpers/tensors.ts';
+
+const shapes = [
+  { act: 'gelu', imageSize: 336, patchSize: 14, width: 40, heads: 5 },
+  { act: 'gelu_new', imageSize: 64, patchSize: 16, width: 24, heads: 3 },
+  { act: 'quick_gelu', imageSize: 64, patchSize: 16, width: 24, heads: 3 },
+] as const;
+
+/** max|a − b| / max|b| */
+const rel = (a: Float32Array, b: Float32Array) => maxAbsDiff(a, b) / maxAbs(b);
+
+/** A unit vector [E] from a seed, near a shared direction (so logits differ by O(1) and softmax is not saturated). */
+function unit(E: number, seed: number): Float32Array {
+  const v = Float32Array.from(
+    { length: E },
+    (_, i) => Math.sin(1 + i * 0.7) + 0.08 * Math.sin(seed * 12.9898 + i * 78.233),
+  );
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}
+
+const root = mkdtempSync(join(tmpdir(), 'artprobe-onnx-tfjs-'));
+const measured: string[] = [];
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+  console.log(`onnx vs tfjs maxima (relative to max|tfjs|):\n${measured.join('\n')}`);
+});
+/** Records and returns a deviation. */
+function note(what: string, v: number): number {
+  measured.push(`${what} ${v.toExponential(1)}`);
+  return v;
+}
+
+for (const s of shapes) {
+  describe(`ONNX and TF.js engines agree (${s.act}, ${s.imageSize}/${s.patchSize}, width ${s.width})`, () => {
+    const json = hfConfigJson({
+      embedDim: 20,
+      vision: {
+        width: s.width,
+        layers: 2,
+        heads: s.heads,
+        imageSize: s.imageSize,
+        patchSize: s.patchSize,
+        act: s.act,
+      },
+      text: { width: s.width, layers: 2, heads: s.heads, act: s.act, vocabSize: 500 },
+    });
+    const cfg = parseHfConfig(json);
+    const { imageSize: S, layers: L } = cfg.vision;
+    const E = cfg.embedDim;
+    const n = 3;
+    const pixels = Float32Array.from(
+      { length: n * 3 * S * S },
+      (_, i) => 1.5 * Math.sin(i * 0.0137 + Math.cos(i * 0.31)),
+    );
+    // one batch: a label's softmax probability (K = 3), a contrast (K = 2, no softmax), a padded softmax (K = 2)
+    const heads: ScoreHead[] = [
+      {
+        text: Float32Array.of(...unit(E, 1), ...unit(E, 2), ...unit(E, 3)),
+        k: 3,
+        weights: Float32Array.of(0, 1, 0),
+        softmax: true,
+      },
+      {
+        text: Float32Array.of(...unit(E, 4), ...unit(E, 5)),
+        k: 2,
+        weights: Float32Array.of(1, -1),
+        softmax: false,
+      },
+      {
+        text: Float32Array.of(...unit(E, 6), ...unit(E, 7)),
+        k: 2,
+        weights: Float32Array.of(1, 0),
+        softmax: true,
+      },
+    ];
+    let onnx: OnnxEngine;
+    let tfjs: TfjsEngine;
+    beforeAll(async () => {
+      await useWasm();
+      const params = randomClipParams(cfg, 14);
+      tfjs = new TfjsEngine(ClipModel.fromParams(cfg, params));
+      onnx = await OnnxEngine.create(cfg, params, { cacheDir: join(root, s.act), threads: 2 });
+    });
+    afterAll(() => {
+      onnx?.dispose();
+      tfjs?.dispose();
+    });
+
+    it('image embeddings and attention probabilities', async () => {
+      const [a, b] = [await onnx.imageAttentions(pixels, n), await tfjs.imageAttentions(pixels, n)];
+      expect(note(`${s.act} image embeds`, rel(a.embeds, b.embeds))).toBeLessThan(1e-4);
+      expect(rel(await onnx.embedImages(pixels, n), b.embeds)).toBeLessThan(1e-4);
+      let dA = 0;
+      for (let l = 0; l < L; l++) dA = Math.max(dA, maxAbsDiff(a.attentions[l], b.attentions[l]));
+      expect(note(`${s.act} attentions (abs)`, dA)).toBeLessThan(1e-5);
+    });
+
+    it('text embeddings (rows of different lengths, trimmed context)', async () => {
+      const C = cfg.text.contextLength;
+      const eot = [5, 1, 11];
+      const ids = new Int32Array(eot.length * C);
+      eot.forEach((e, r) => {
+        for (let j = 0; j <= e; j++) ids[r * C + j] = j === e ? 499 : (r * 31 + j * 17) % 400;
+      });
+      const [a, b] = [await onnx.embedTexts(ids, eot), await tfjs.embedTexts(ids, eot)];
+      expect(note(`${s.act} text embeds`, rel(a, b))).toBeLessThan(1e-4);
+    });
+
+    it('input gradients and scores for label, contrast and padded heads', async () => {
+      const [a, b] = [
+        await onnx.inputGradients(pixels, n, heads),
+        await tfjs.inputGradients(pixels, n, heads),
+      ];
+      expect(rel(a.scores, b.scores)).toBeLessThan(1e-4);
+      // the softmax rows are well conditioned (not saturated), so relative gradient errors are meaningful
+      for (const r of [0, 2]) {
+        expect(a.scores[r]).toBeGreaterThan(0.1);
+        expect(a.scores[r]).toBeLessThan(0.9);
+      }
+      const direct = scoreEmbeddings(await onnx.embedImages(pixels, n), n, heads, onnx.logitScale);
+      for (let r = 0; r < n; r++) expect(a.scores[r]).toBeCloseTo(direct[r][r], 4);
+      const per = 3 * S * S;
+      for (let r = 0; r < n; r++) {
+        const [ga, gb] = [a.grads.subarray(r * per, (r + 1) * per), b.grads.subarray(r * per, (r + 1) * per)];
+        expect(note(`${s.act} input gradient row ${r}`, rel(ga, gb))).toBeLessThan(1e-4);
+      }
+    });
+
+    it('attention gradients from the first and from the last block', async () => {
+      for (const from of [0, L - 1]) {
+        const [a, b] = [
+          await onnx.attentionGradients(pixels, n, heads, from),
+          await tfjs.attentionGradients(pixels, n, heads, from),
+        ];
+        expect(rel(a.scores, b.scores)).toBeLessThan(1e-4);
+        for (let l = 0; l < L; l++) {
+          expect(a.probs[l].length, `layer ${l}`).toBe(b.probs[l].length);
+          if (l < from) continue;
+          expect(maxAbsDiff(a.probs[l], b.probs[l]), `probs ${l}`).toBeLessThan(1e-5);
+          expect(
+            note(`${s.act} attention gradient ${l} from ${from}`, rel(a.grads[l], b.grads[l])),
+          ).toBeLessThan(1e-4);
+        }
+      }
+    });
+  });
+}
