@@ -5,7 +5,9 @@
  * - `tiles`: overlapping square crops along the long side that cover the whole painting.
  * Each model input is described by the painting rectangle it covers ({@link ViewRect}); maps are brought back
  * by upsampling to the model input (bilinear, align_corners = false), then resampling through that rectangle;
- * tiles are stitched with a tent weight that is largest at each tile's centre.
+ * tiles are stitched with a tent weight that is largest at each tile's centre. The tiles view is capped
+ * (`maxTiles`, default {@link DEFAULT_MAX_TILES}): the count is checked from the size before any tile is cut,
+ * and a view over the cap is refused with a {@link TileLimitError} that names the count and the limit.
  *
  * @example
  * const view = prepareView(image, 'tiles', preprocessConfig);
@@ -34,22 +36,93 @@ export interface PreparedView {
   inputs: Float32Array[];
 }
 
+/**
+ * Tiles a view may have unless the caller says otherwise (a 64:1 strip at the default overlap of 0.25 needs
+ * 85; a square painting needs 1).
+ *
+ * @example
+ * prepareView(image, 'tiles', pre, { maxTiles: DEFAULT_MAX_TILES });
+ */
+export const DEFAULT_MAX_TILES = 64;
+
+/**
+ * A tiles view that would need more tiles than allowed (refused before any tile is cut).
+ *
+ * @example
+ * try { prepareView(img, 'tiles', pre, { tileOverlap: 0.9999 }); } catch (e) { if (e instanceof TileLimitError) e.tiles; }
+ */
+export class TileLimitError extends Error {
+  override name = 'TileLimitError';
+  constructor(
+    readonly tiles: number,
+    readonly limit: number,
+    readonly size: { width: number; height: number },
+    readonly overlap: number,
+    hint?: string,
+  ) {
+    super(
+      `the tiles view of a ${size.width}x${size.height} image with an overlap of ${overlap} needs ${tiles} tiles, above the limit of ${limit}${hint ? ` (${hint})` : ''}`,
+    );
+  }
+}
+
+/** Number of windows of `side` covering [0, length] with at least `overlap` shared (no array is made). */
+function tileCount1d(length: number, side: number, overlap: number): number {
+  if (length <= side) return 1;
+  const step = side * (1 - overlap);
+  return Math.ceil((length - side) / step) + 1;
+}
+
 /** Tile origins along one axis: n windows of `side` covering [0, length] with at least `overlap` shared. */
 export function tileOrigins(length: number, side: number, overlap: number): number[] {
   if (length <= side) return [0];
-  const step = side * (1 - overlap);
-  const n = Math.ceil((length - side) / step) + 1;
+  const n = tileCount1d(length, side, overlap);
   return Array.from({ length: n }, (_, i) => Math.round((i * (length - side)) / (n - 1)));
 }
 
 /**
- * Builds the model inputs of a view of a decoded painting.
+ * How many tiles the tiles view of a `width` × `height` image makes (computed, nothing allocated).
+ *
+ * @example
+ * countTiles(64, 48, 0.25); // 2
+ * countTiles(64, 48, 0.9999); // 3335
+ */
+export function countTiles(width: number, height: number, overlap = 0.25): number {
+  if (!(overlap >= 0 && overlap < 1)) throw new Error(`tiles: overlap must be in [0, 1), got ${overlap}`);
+  const side = Math.min(width, height);
+  return tileCount1d(width, side, overlap) * tileCount1d(height, side, overlap);
+}
+
+/**
+ * Throws a {@link TileLimitError} when the tiles view of this size needs more than `maxTiles` tiles.
+ *
+ * @example
+ * checkTileCount(64, 48, 0.9999, 64, 'raise it with --max-tiles'); // throws: 3335 tiles, above 64
+ */
+export function checkTileCount(
+  width: number,
+  height: number,
+  overlap = 0.25,
+  maxTiles = DEFAULT_MAX_TILES,
+  hint?: string,
+): number {
+  const n = countTiles(width, height, overlap);
+  if (n > maxTiles) throw new TileLimitError(n, maxTiles, { width, height }, overlap, hint);
+  return n;
+}
+
+/**
+ * Builds the model inputs of a view of a decoded painting (the tiles view refuses more than `maxTiles`
+ * tiles, default {@link DEFAULT_MAX_TILES}, before cutting any).
+ *
+ * @example
+ * const { inputs, transform } = prepareView(image, 'pad', clip.preprocessor.config);
  */
 export function prepareView(
   image: RgbImage,
   kind: ViewKind,
   pre: PreprocessConfig,
-  opts: { tileOverlap?: number } = {},
+  opts: { tileOverlap?: number; maxTiles?: number } = {},
 ): PreparedView {
   const S = pre.cropSize;
   const { width: W, height: H } = image;
@@ -76,6 +149,7 @@ export function prepareView(
   if (kind !== 'tiles') throw new Error(`unknown view "${kind}" (choose ${VIEW_KINDS.join(', ')})`);
   const overlap = opts.tileOverlap ?? 0.25;
   if (!(overlap >= 0 && overlap < 1)) throw new Error(`tiles: overlap must be in [0, 1), got ${overlap}`);
+  checkTileCount(W, H, overlap, opts.maxTiles ?? DEFAULT_MAX_TILES);
   const side = Math.min(W, H);
   const rects: ViewRect[] = [];
   const inputs: Float32Array[] = [];

@@ -80,11 +80,12 @@ export async function connectRedis(url: string, opts: { timeoutMs?: number } = {
   return redis;
 }
 
-/** The `redis-server` executable on the PATH (or `$ARTPROBE_REDIS_SERVER`), or undefined. */
+/** The `redis-server` executable: `$ARTPROBE_REDIS_SERVER` when set (and only it), else the PATH's; or undefined. */
 export function findRedisServer(): string | undefined {
-  const candidates = [process.env.ARTPROBE_REDIS_SERVER, 'redis-server', '/usr/bin/redis-server'].filter(
-    (c): c is string => !!c,
-  );
+  const explicit = process.env.ARTPROBE_REDIS_SERVER;
+  const candidates = explicit
+    ? [explicit]
+    : ['redis-server', '/usr/sbin/redis-server', '/usr/bin/redis-server'];
   for (const c of candidates) {
     const r = spawnSync(c, ['--version'], { encoding: 'utf8' });
     if (r.status === 0 && /Redis server/i.test(r.stdout)) return c;

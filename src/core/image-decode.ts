@@ -6,11 +6,19 @@
  *   grayscale is replicated to three channels, 16-bit samples are reduced to 8 bits;
  * - embedded ICC profiles are ignored (PIL ignores them too); CMYK is converted with PIL's own naive
  *   formula (`nk = 255 - k; r = nk - c*nk/255`), or with libvips' colour-managed transform (`cmyk: 'icc'`);
- * - the header is read first and images above `maxPixels` are refused before any pixel is decoded.
- * Errors are `ImageDecodeError`s whose message names the file (or `<buffer>`).
+ * - the header is read first and images above `maxPixels` are refused before any pixel is decoded, as are
+ *   strips whose aspect ratio is above `maxAspectRatio` (resizing their short side to the model's input
+ *   would make an image of billions of pixels);
+ * - `maxDecodedPixels` is a budget for the decoded copy: a larger image is shrunk while it is decoded
+ *   (libvips streams the rows and shrinks JPEGs on load), so memory stays bounded by the budget, not by
+ *   the file's size.
+ * `verifyImage` decodes every pixel of a file (at a small size, so memory stays low) to catch truncated or
+ * corrupt files before they are accepted. Errors are `ImageDecodeError`s whose message names the file (its
+ * `name` when given, else the path or `<buffer>`).
  *
  * @example
  * const img = await decodeImage('painting.jpg'); // { width, height, data: Uint8Array [H, W, 3] }
+ * const small = await decodeImage('huge.png', { maxDecodedPixels: 4_000_000 }); // at most 4 M pixels
  */
 import { stat } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
@@ -42,6 +50,13 @@ export interface ImageInfo {
 export interface DecodeOptions {
   /** Refuse images with more pixels than this (default 100 million). */
   maxPixels?: number;
+  /**
+   * Budget of the decoded copy: an image with more pixels is shrunk (same aspect ratio, Lanczos) while it is
+   * decoded, so that the result has at most this many pixels. Default: no shrinking.
+   */
+  maxDecodedPixels?: number;
+  /** Refuse images whose long side is more than this many times the short side (default 1000). */
+  maxAspectRatio?: number;
   /** Name used in error messages for byte inputs (default `<buffer>`). */
   name?: string;
   /** CMYK → RGB: PIL's formula (default, what CLIP's pipeline sees) or libvips' ICC transform. */
@@ -55,8 +70,64 @@ export class ImageDecodeError extends Error {
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
+/**
+ * Default of `maxAspectRatio`: a 1000:1 strip resized to a 224-pixel short side is 50 M pixels.
+ *
+ * @example
+ * checkImageSize({ width: 200_000, height: 1 }, {}); // throws: aspect ratio 200000:1 above 1000:1
+ */
+export const DEFAULT_MAX_ASPECT_RATIO = 1000;
+
 function labelOf(input: string | Uint8Array, name?: string): string {
-  return typeof input === 'string' ? input : (name ?? '<buffer>');
+  return name ?? (typeof input === 'string' ? input : '<buffer>');
+}
+
+/**
+ * Refuses a size above the pixel limit or the aspect-ratio limit (before anything is decoded); `label`
+ * names the image and `hint` (e.g. `raise it with --max-pixels`) is added to the message.
+ *
+ * @example
+ * checkImageSize({ width: 10_000, height: 10_001 }, { maxPixels: 100_000_000, label: 'a.png' }); // throws
+ */
+export function checkImageSize(
+  size: { width: number; height: number },
+  o: { maxPixels?: number; maxAspectRatio?: number; label?: string; hint?: string } = {},
+): void {
+  const label = o.label ?? '<buffer>';
+  const maxPixels = o.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const maxAspect = o.maxAspectRatio ?? DEFAULT_MAX_ASPECT_RATIO;
+  const { width, height } = size;
+  const pixels = width * height;
+  const hint = o.hint ? ` (${o.hint})` : '';
+  if (pixels > maxPixels)
+    throw new ImageDecodeError(
+      `${label}: image is ${width}x${height} (${pixels} pixels), above the limit of ${maxPixels} pixels${hint}`,
+    );
+  const aspect = Math.max(width, height) / Math.max(1, Math.min(width, height));
+  if (aspect > maxAspect)
+    throw new ImageDecodeError(
+      `${label}: image is ${width}x${height}, an aspect ratio of ${Math.round(aspect)}:1, above the limit of ${maxAspect}:1 (such a strip cannot be resized for the model)`,
+    );
+}
+
+/**
+ * The size an image of `width` × `height` is decoded at under a pixel budget: unchanged when it fits,
+ * else shrunk with the same aspect ratio to at most `budget` pixels (each side at least 1).
+ *
+ * @example
+ * budgetSize(10_000, 10_000, 4_000_000); // { width: 2000, height: 2000 }
+ */
+export function budgetSize(
+  width: number,
+  height: number,
+  budget: number | undefined,
+): { width: number; height: number } {
+  if (!budget || width * height <= budget) return { width, height };
+  const s = Math.sqrt(budget / (width * height));
+  return {
+    width: Math.max(1, Math.min(width, Math.floor(width * s))),
+    height: Math.max(1, Math.min(height, Math.floor(height * s))),
+  };
 }
 
 async function checkReadable(input: string | Uint8Array, label: string): Promise<void> {
@@ -128,18 +199,25 @@ export async function decodeImage(
   const label = labelOf(input, options.name);
   if (!(maxPixels > 0)) throw new ImageDecodeError(`${label}: maxPixels must be positive, got ${maxPixels}`);
   const info = await readImageInfo(input, { name: options.name });
-  const pixels = info.storedWidth * info.storedHeight;
-  if (pixels > maxPixels) {
-    throw new ImageDecodeError(
-      `${label}: image is ${info.storedWidth}x${info.storedHeight} (${pixels} pixels), above the limit of ${maxPixels} pixels`,
-    );
-  }
+  checkImageSize(
+    { width: info.storedWidth, height: info.storedHeight },
+    { maxPixels, maxAspectRatio: options.maxAspectRatio, label },
+  );
   const pilCmyk = info.space === 'cmyk' && options.cmyk !== 'icc';
+  const target = budgetSize(info.width, info.height, options.maxDecodedPixels);
+  const shrink = target.width !== info.width || target.height !== info.height;
   try {
     // PIL ignores ICC profiles; the embedded profile is used only for `cmyk: 'icc'`.
     const ignoreIcc = !(info.space === 'cmyk' && options.cmyk === 'icc');
-    const pipeline = sharp(input, { limitInputPixels: maxPixels, ignoreIcc, failOn: 'truncated' })
-      .autoOrient()
+    let pipeline = sharp(input, {
+      limitInputPixels: maxPixels,
+      ignoreIcc,
+      failOn: 'truncated',
+      sequentialRead: true,
+    }).autoOrient();
+    if (shrink)
+      pipeline = pipeline.resize(target.width, target.height, { fit: 'fill', kernel: 'lanczos3' });
+    pipeline = pipeline
       .removeAlpha()
       .toColourspace(pilCmyk ? 'cmyk' : 'srgb')
       .raw({ depth: 'uchar' });
@@ -154,6 +232,38 @@ export async function decodeImage(
   } catch (err) {
     throw new ImageDecodeError(`${label}: cannot decode ${info.format} image (${(err as Error).message})`);
   }
+}
+
+/**
+ * Decodes every pixel of an image (shrunk to a thumbnail while it is decoded, so memory stays small) to make
+ * sure the whole file is readable: a truncated or corrupt PNG or JPEG whose header is fine fails here, not
+ * later in a job. Checks the pixel and aspect-ratio limits on the header first. Resolves with the header info.
+ *
+ * @example
+ * const info = await verifyImage(bytes, { name: 'upload.png', maxPixels: 100_000_000 });
+ */
+export async function verifyImage(
+  input: string | Uint8Array,
+  options: { name?: string; maxPixels?: number; maxAspectRatio?: number; hint?: string } = {},
+): Promise<ImageInfo> {
+  const label = labelOf(input, options.name);
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const info = await readImageInfo(input, { name: options.name });
+  checkImageSize(
+    { width: info.storedWidth, height: info.storedHeight },
+    { maxPixels, maxAspectRatio: options.maxAspectRatio, label, hint: options.hint },
+  );
+  try {
+    await sharp(input, { limitInputPixels: maxPixels, failOn: 'truncated', sequentialRead: true })
+      .resize(64, 64, { fit: 'inside', withoutEnlargement: true })
+      .raw()
+      .toBuffer();
+  } catch (err) {
+    throw new ImageDecodeError(
+      `${label}: the ${info.format} image is damaged or truncated (${(err as Error).message.split('\n')[0]})`,
+    );
+  }
+  return info;
 }
 
 /**

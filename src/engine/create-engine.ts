@@ -21,7 +21,7 @@ import { TfjsEngine } from './tfjs-engine.ts';
 
 export interface CreateEngineOptions {
   config: ClipConfig;
-  /** Reads the weights (called only when they are needed: always for tfjs, on first compile for onnx). */
+  /** Reads the weights (called only when needed: always for tfjs, for onnx only when the cache is written). */
   loadParams: () => Promise<ClipParams>;
   /** The model folder (compiled graphs go beside it when it is writable). */
   modelDir: string;
@@ -102,7 +102,8 @@ export async function createEngine(o: CreateEngineOptions): Promise<{ engine: Cl
   const { OnnxEngine, onnxCacheKey } = await import('./onnx/onnx-engine.ts');
   const key = onnxCacheKey(o.config, await fingerprintFile(o.weightsFile));
   const cacheDir = await onnxCacheDir(o.modelDir, key, o.cacheDir);
-  const engine = await OnnxEngine.create(o.config, await o.loadParams(), {
+  // the weights are read only when the compiled cache has to be written
+  const engine = await OnnxEngine.create(o.config, o.loadParams, {
     cacheDir,
     threads: o.threads,
     device: o.device,

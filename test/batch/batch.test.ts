@@ -254,7 +254,7 @@ describeWithRedis('artprobe batch + worker on a real Redis', () => {
     copyFileSync(join(IMAGES, 'img_000.png'), join(dir, 'a.png'));
     copyFileSync(join(IMAGES, 'img_001.png'), join(dir, 'b.png'));
     const args = ['batch', '--redis', url, '--model', MODEL, '--images', dir, '--prompt', 'a red circle'];
-    const sub = await runCli([
+    const badArgs = [
       ...args,
       '--method',
       'rollout',
@@ -264,8 +264,8 @@ describeWithRedis('artprobe batch + worker on a real Redis', () => {
       'bad',
       '--attempts',
       '2',
-      '--detach',
-    ]);
+    ];
+    const sub = await runCli([...badArgs, '--detach']);
     expect(sub.code, sub.output).toBe(0);
     copyFileSync(join(IMAGES, 'img_002.png'), join(dir, 'a.png')); // changed: cannot succeed anywhere
     unlinkSync(join(dir, 'b.png')); // unreadable: retried, then parked
@@ -287,6 +287,19 @@ describeWithRedis('artprobe batch + worker on a real Redis', () => {
     const text = await runCli(['batch', 'status', '--redis', url, '--run', 'bad']);
     expect(text.stdout).toMatch(/failures:\n/);
     expect(text.stdout).toMatch(/^ {2}a\.png {2}rollout {2}after 1 attempt\(s\): .*changed since/m);
+
+    // b.png is back: --retry-failed gives its parked job fresh attempts; the changed a.png is a new job
+    copyFileSync(join(IMAGES, 'img_001.png'), join(dir, 'b.png'));
+    const w2 = spawnCli(['worker', '--redis', url, '--run', 'bad', ...WORKER_FLAGS]);
+    procs.push(w2);
+    const retry = await runCli([...badArgs, '--retry-failed', '--json']);
+    await w2.stop();
+    expect(retry.code).toBe(1); // the obsolete job of the old a.png stays parked
+    expect(retry.output).toMatch(/parked after failing/);
+    const o = parseJsonOutput<Outcome & { submit: { retried: number } }>(retry.stdout);
+    expect(o.submit).toMatchObject({ jobs: 2, enqueued: 1, parked: 1, retried: 1 });
+    expect(o.progress).toMatchObject({ total: 3, done: 2, failed: 1, pending: 0 });
+    expect(o.manifest).toMatchObject({ entries: 2, fragments: 2 });
   });
 
   it('writes to an S3-compatible bucket (s3rver) exactly what it writes to a folder', async () => {

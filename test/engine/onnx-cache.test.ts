@@ -3,9 +3,10 @@
  * (without loading weights), truncated or unmarked files are rebuilt instead of loaded, other weights in the same
  * folder are detected, at most three sessions stay live, and bad inputs fail with clear errors.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import onnxProto from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseHfConfig } from '../../src/core/clip-config.ts';
 import { hfConfigJson, randomClipParams } from '../../src/core/random-weights.ts';
@@ -21,6 +22,7 @@ import {
 import { WEIGHT_ALIGN } from '../../src/engine/onnx/onnx-writer.ts';
 import { maxAbs, maxAbsDiff } from '../helpers/tensors.ts';
 
+const { onnx } = onnxProto;
 const cfg = parseHfConfig(
   hfConfigJson({
     embedDim: 8,
@@ -72,6 +74,24 @@ describe('ONNX compiled-model folder', () => {
     const c = await OnnxEngine.create(cfg, params, { cacheDir: dir, threads: 1 });
     expect(c.compiled.rebuilt).toBe(false);
     c.dispose();
+  });
+
+  it('graphs reference their weights as aligned external data in weights.bin', () => {
+    const model = onnx.ModelProto.decode(readFileSync(join(dir, 'vision.onnx')));
+    const inits = model.graph?.initializer ?? [];
+    const external = inits.filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
+    // every block weight and bias is external; only small constants (shapes, scalars) are inline
+    expect(external.length).toBeGreaterThan(12 * cfg.vision.layers);
+    for (const t of external) {
+      const kv = Object.fromEntries((t.externalData ?? []).map((e) => [e.key, e.value]));
+      expect(kv.location).toBe('weights.bin');
+      expect(Number(kv.offset) % WEIGHT_ALIGN).toBe(0);
+      expect(Number(kv.length)).toBe(4 * (t.dims ?? []).reduce((a: number, b) => a * Number(b), 1));
+    }
+    for (const t of inits)
+      if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL)
+        expect(t.rawData?.length ?? 0).toBeLessThan(1024);
+    expect(Number(model.opsetImport?.[0].version)).toBe(17);
   });
 
   it('rebuilds a truncated weights.bin (loading parameters only then)', async () => {

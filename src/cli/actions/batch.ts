@@ -158,7 +158,7 @@ export async function runBatch(o: BatchCliOptions): Promise<BatchOutcome> {
     const bar = tty
       ? new cliProgress.SingleBar(
           {
-            format: `${run} |{bar}| {value}/{total} done, {failed} failed, {active} active, {rate} jobs/s, ETA {eta}`,
+            format: `${run} |{bar}| {value}/{total} done, {failed} failed, {active} active, {rate} jobs/s, ETA {left}`,
             stream: process.stderr,
             hideCursor: true,
           },
@@ -189,7 +189,7 @@ export async function runBatch(o: BatchCliOptions): Promise<BatchOutcome> {
           failed: p.failed,
           active: p.active,
           rate: p.rate.toFixed(1),
-          eta: p.pending === 0 ? '0s' : formatDuration(p.etaSeconds),
+          left: p.pending === 0 ? '0s' : formatDuration(p.etaSeconds),
         };
         if (bar) {
           if (!bar.isActive) bar.start(p.total, p.done, payload);
@@ -215,9 +215,10 @@ export async function runBatch(o: BatchCliOptions): Promise<BatchOutcome> {
       `run ${run} finished: ${progress.done} done, ${progress.failed} failed; ${outcome.manifest.entries} maps in ${plan.spec.out}/manifest.json (run manifest runs/${run}.json)`,
     );
     if (progress.failed > 0) {
-      say(
-        `!! ${progress.failed} job(s) parked after failing; see: artprobe batch status --redis ${redactUrl(url)} --run ${run}`,
-      );
+      if (!o.quiet)
+        process.stderr.write(
+          `!! ${progress.failed} job(s) parked after failing; see: artprobe batch status --redis ${redactUrl(url)} --run ${run}\n`,
+        );
       process.exitCode = 1;
     }
     if (o.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);

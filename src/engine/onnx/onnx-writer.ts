@@ -132,23 +132,16 @@ export class GraphBuilder {
     this.outputs.push(valueInfo(name, type, dims));
   }
 
-  /** Appends a node with one output. */
-  op(type: string, inputs: string[], attrs: Record<string, AttrValue> = {}, domain = ''): string {
-    return this.opN(type, inputs, 1, attrs, domain)[0];
+  /** Appends a node (ONNX domain, opset 17) with one output. */
+  op(type: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
+    return this.opN(type, inputs, 1, attrs)[0];
   }
 
   /** Appends a node with `n` outputs. */
-  opN(
-    type: string,
-    inputs: string[],
-    n: number,
-    attrs: Record<string, AttrValue> = {},
-    domain = '',
-  ): string[] {
+  opN(type: string, inputs: string[], n: number, attrs: Record<string, AttrValue> = {}): string[] {
     const output = Array.from({ length: n }, () => this.name(type.toLowerCase()));
     this.nodes.push({
       opType: type,
-      domain,
       input: inputs,
       output,
       name: `${type}_${this.count++}`,
@@ -201,15 +194,12 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Serialises the graph as a ModelProto (IR 8, opset 17 + com.microsoft 1). */
+  /** Serialises the graph as a ModelProto (IR 8, opset 17). */
   toBytes(graphName = 'graph'): Uint8Array {
     const model: Proto.IModelProto = {
       irVersion: 8,
       producerName: 'artprobe',
-      opsetImport: [
-        { domain: '', version: 17 },
-        { domain: 'com.microsoft', version: 1 },
-      ],
+      opsetImport: [{ domain: '', version: 17 }],
       graph: {
         name: graphName,
         node: this.nodes,
