@@ -52,6 +52,8 @@ function methodPlan(quick: boolean): { id: MethodId; params: Record<string, unkn
     { id: 'chefer-last', params: {}, note: '8 attention-gradient rows' },
     { id: 'chefer-all', params: {}, note: '8 attention-gradient rows' },
     { id: 'occlusion', params: {}, note: '1 + 49 forward rows (7×7 cells)' },
+    { id: 'legrad', params: {}, note: '8 rows: forward + 2 one-block readout backward passes' },
+    { id: 'grad-eclip', params: {}, note: '8 rows: forward + last block recomputed, CLS backward' },
   ];
 }
 

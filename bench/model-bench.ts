@@ -73,26 +73,34 @@ export function engineLabel(engine: ClipEngine): EngineKind | string {
   return engine.kind === 'tfjs' ? `tfjs-${tf.getBackend()}` : engine.kind;
 }
 
+/**
+ * Times every workload on every engine; each workload's runs are interleaved across the engines (a, b, a, b, …),
+ * so load from other processes affects the engines alike and their ratios stay meaningful.
+ */
 export async function benchModel(
-  engine: ClipEngine,
+  engines: ClipEngine[],
   cfg: ClipConfig,
   o: { runs: number; heavyRuns: number; peakGflops: number; log?: (s: string) => void },
 ): Promise<ModelRow[]> {
   const S = cfg.vision.imageSize;
-  const label = engineLabel(engine);
   const rows: ModelRow[] = [];
-  // workloads timed together are interleaved; each entry: [name, batch, FLOPs per item, fn]
-  const group = async (runs: number, items: [string, number, number, () => Promise<unknown>][]) => {
-    for (const [, , , fn] of items) await fn(); // first calls make the model's cached backward weights
+  // workloads timed together are interleaved; each entry: [engine, name, batch, FLOPs per item, fn]
+  type Item = [ClipEngine, string, number, number, () => Promise<unknown>];
+  const group = async (runs: number, items: Item[]) => {
+    for (const [, , , , fn] of items) await fn(); // first calls compile graphs / make cached backward weights
     const kept = tf.memory().numTensors;
-    const times = await timeInterleaved(Object.fromEntries(items.map(([name, , , fn]) => [name, fn])), runs);
+    const key = (e: ClipEngine, name: string) => `${engineLabel(e)}: ${name}`;
+    const times = await timeInterleaved(
+      Object.fromEntries(items.map(([e, name, , , fn]) => [key(e, name), fn])),
+      runs,
+    );
     if (tf.memory().numTensors !== kept)
-      throw new Error(`${items[0][0]}: ${tf.memory().numTensors - kept} tensors leaked`);
-    for (const [name, batch, flops] of items) {
-      const t = times[name];
+      throw new Error(`${items[0][1]}: ${tf.memory().numTensors - kept} tensors leaked`);
+    for (const [e, name, batch, flops] of items) {
+      const t = times[key(e, name)];
       const msPerItem = t.medianMs / batch;
       rows.push({
-        engine: label,
+        engine: engineLabel(e),
         workload: name.replace(/ \(batch \d+\)$/, ''),
         batch,
         msPerItem,
@@ -105,41 +113,50 @@ export async function benchModel(
       });
       const runsText = t.runsMs.map((x) => (x / batch).toFixed(0)).join(', ');
       o.log?.(
-        `  ${label} ${name}: ${msPerItem.toFixed(0)} ms/item (runs ${runsText}; CPU ${(t.cpuMedianMs / batch).toFixed(0)})`,
+        `  ${key(e, name)}: ${msPerItem.toFixed(0)} ms/item (runs ${runsText}; CPU ${(t.cpuMedianMs / batch).toFixed(0)})`,
       );
     }
   };
   const target = randomTarget(cfg, 7);
   for (const B of [1, 8]) {
     const x = randomImages(B, S, B);
-    await group(B === 1 ? o.runs : o.heavyRuns, [
-      [`image forward (batch ${B})`, B, visionForwardFlops(cfg), () => engine.embedImages(x, B)],
-      [
-        `image forward + input gradient (batch ${B})`,
-        B,
-        visionGradientFlops(cfg),
-        () => inputGradients(engine, x, Array(B).fill(target)),
-      ],
-    ]);
+    await group(
+      B === 1 ? o.runs : o.heavyRuns,
+      engines.flatMap((engine): Item[] => [
+        [engine, `image forward (batch ${B})`, B, visionForwardFlops(cfg), () => engine.embedImages(x, B)],
+        [
+          engine,
+          `image forward + input gradient (batch ${B})`,
+          B,
+          visionGradientFlops(cfg),
+          () => inputGradients(engine, x, Array(B).fill(target)),
+        ],
+      ]),
+    );
   }
   // 8 typical prompts of 6–10 tokens (the tower runs on max(EOT)+1 = 10 positions), and the full context
   const short = randomPrompts(cfg, 8, [8, 6, 10, 7, 9, 8, 7, 9], 3);
   const full = randomPrompts(cfg, 8, [cfg.text.contextLength], 4);
   const L = Math.max(...short.eot) + 1;
   const C = cfg.text.contextLength;
-  await group(o.runs, [
-    [
-      `text forward, ~8 tokens (${L} positions)`,
-      8,
-      textForwardFlops(cfg, L),
-      () => engine.embedTexts(short.ids, short.eot),
-    ],
-    [
-      `text forward, full ${C} context`,
-      8,
-      textForwardFlops(cfg, C),
-      () => engine.embedTexts(full.ids, full.eot),
-    ],
-  ]);
+  await group(
+    o.runs,
+    engines.flatMap((engine): Item[] => [
+      [
+        engine,
+        `text forward, ~8 tokens (${L} positions)`,
+        8,
+        textForwardFlops(cfg, L),
+        () => engine.embedTexts(short.ids, short.eot),
+      ],
+      [
+        engine,
+        `text forward, full ${C} context`,
+        8,
+        textForwardFlops(cfg, C),
+        () => engine.embedTexts(full.ids, full.eot),
+      ],
+    ]),
+  );
   return rows;
 }

@@ -20,9 +20,11 @@ import { benchModel, type ModelRow } from './model-bench.ts';
 import { checkTarget, formatChecks, formatTable, type TargetCheck } from './report.ts';
 import { runServerLoadBench, type ServerLoadResult } from './server-load.ts';
 import { runVitlBench, type VitlResult } from './vitl-bench.ts';
+import { type BatchBenchRow, runBatchBench } from './batch-bench.ts';
+import { benchSteer, type SteerBenchResult } from './steer-bench.ts';
 
-type Section = 'model' | 'attribution' | 'server' | 'vitl';
-const SECTIONS: Section[] = ['model', 'attribution', 'server', 'vitl'];
+type Section = 'model' | 'attribution' | 'server' | 'batch' | 'steer' | 'vitl';
+const SECTIONS: Section[] = ['model', 'attribution', 'server', 'batch', 'steer', 'vitl'];
 
 function parseArgs(argv: string[]): { quick: boolean; only?: Section } {
   let quick = false;
@@ -71,21 +73,15 @@ async function main(): Promise<void> {
   const checks: TargetCheck[] = [];
   let modelRows: ModelRow[] | undefined;
   if (!opts.only || opts.only === 'model') {
-    modelRows = [];
-    for (const kind of ['tfjs', 'onnx'] as const) {
-      log(`\nModel on ${kind}: timing…`);
-      const { engine, dispose } = await makeEngine(kind, cfg);
-      modelRows.push(
-        ...(await benchModel(engine, cfg, {
-          runs: opts.quick ? 3 : 7,
-          heavyRuns: opts.quick ? 1 : 5,
-          peakGflops: mm.peakGflops,
-          log,
-        })),
-      );
-      dispose();
-      memory[`model ${kind}`] = memorySnapshot();
-    }
+    log('\nModel on both engines (runs interleaved across engines): timing…');
+    const made = [await makeEngine('tfjs', cfg), await makeEngine('onnx', cfg)];
+    modelRows = await benchModel(
+      made.map((m) => m.engine),
+      cfg,
+      { runs: opts.quick ? 3 : 7, heavyRuns: opts.quick ? 1 : 5, peakGflops: mm.peakGflops, log },
+    );
+    for (const m of made) m.dispose();
+    memory.model = memorySnapshot();
     const rows = modelRows;
     log(
       `\nModel (median of ${opts.quick ? '3 (batch 8: 1)' : '7 (batch 8: 5)'} interleaved runs after warm-up; ` +
@@ -244,6 +240,29 @@ async function main(): Promise<void> {
       ),
     );
   }
+  let batch: BatchBenchRow[] | undefined;
+  if (!opts.only || opts.only === 'batch') {
+    log(
+      '\nMany workers (issue 16): 120 toy paintings × 3 prompts through BullMQ on a local redis-server, 1 vs 2 workers…',
+    );
+    batch = await runBatchBench({ repeats: opts.quick ? 1 : 2, images: opts.quick ? 40 : 120, log });
+    log(
+      formatTable(
+        ['method', 'workers', 'jobs', 'seconds', 'jobs/s', 'speed-up', 'load'],
+        batch.map((r) => [r.method, r.workers, r.jobs, r.seconds, r.jobsPerSecond, r.speedup, r.load1]),
+      ),
+    );
+  }
+
+  let steer: SteerBenchResult | undefined;
+  if (!opts.only || opts.only === 'steer') {
+    log('\nSteering (issue 14): smallest flipping ε per painting and dimension, tiny-b32…');
+    steer = await benchSteer({ quick: opts.quick, log });
+    log(
+      `steer: median ${steer.medianSeconds.toFixed(2)} s per painting on ${steer.engine} (${steer.rows.length} paintings)`,
+    );
+  }
+
   let vitl: VitlResult | undefined;
   if (!opts.only || opts.only === 'vitl') {
     log(
@@ -321,6 +340,8 @@ async function main(): Promise<void> {
         model: modelRows,
         attribution,
         server,
+        batch,
+        steer,
         vitl,
         memory,
         checks,

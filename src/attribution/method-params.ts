@@ -19,6 +19,10 @@ export const IG_BASELINES = ['zero', 'black', 'blurred'] as const;
 export const HEAD_FUSIONS = ['mean', 'max', 'min'] as const;
 /** Occlusion's fills of the occluded window. */
 export const OCCLUSION_FILLS = ['mean', 'black', 'blurred'] as const;
+/** Map normalisations of LeGrad and Grad-ECLIP (`MAP_NORMALISATIONS` in utils.ts). */
+export const MAP_NORMALISATIONS = ['minmax', 'none'] as const;
+/** Grad-ECLIP's head counts of the recomputed last block. */
+export const GRAD_ECLIP_HEADS = ['one', 'model'] as const;
 
 /**
  * An optional property with a default: optional on the wire, always present once validated (validators fill
@@ -90,6 +94,25 @@ export const METHOD_PARAMS = {
     fill: choice(OCCLUSION_FILLS, 'mean', 'what the occluded window is filled with'),
     blurSigma: number(0, 1000, 10, 'blur of the "blurred" fill (pixels)'),
     batch: batch(256, 'occluded copies per forward pass (capped by model size)'),
+  }),
+  legrad: params('legrad', {
+    startLayer: integer(
+      -1000,
+      1000,
+      -2,
+      'first block whose readout gradient is summed (negative: from the end; -2 = the last two, the official default)',
+    ),
+    normalize: choice(MAP_NORMALISATIONS, 'minmax', 'min-max over the patch grid (official), or the raw sum'),
+    batch: batch(64),
+  }),
+  'grad-eclip': params('grad-eclip', {
+    attentionHeads: choice(
+      GRAD_ECLIP_HEADS,
+      'one',
+      "heads of the recomputed last block: one over the full width (official notebook) or the model's own",
+    ),
+    normalize: choice(MAP_NORMALISATIONS, 'minmax', 'min-max over the patch grid (official), or raw'),
+    batch: batch(64),
   }),
 } satisfies Record<MethodId, TObject>;
 

@@ -5,9 +5,11 @@
  * const map = await attribute(input, { method: 'chefer-all', target });
  */
 import { cheferAll, cheferLast } from './chefer.ts';
+import { gradEclip } from './grad-eclip.ts';
 import { gradient } from './gradient.ts';
 import { gradientXInput } from './gradient-x-input.ts';
 import { integratedGradients } from './integrated-gradients.ts';
+import { legrad } from './legrad.ts';
 import { occlusion } from './occlusion.ts';
 import { rollout } from './rollout.ts';
 import { smoothgrad } from './smoothgrad.ts';
@@ -29,6 +31,8 @@ export const METHODS: Record<MethodId, AttributionMethod<object>> = {
   'chefer-last': cheferLast,
   'chefer-all': cheferAll,
   occlusion,
+  legrad,
+  'grad-eclip': gradEclip,
 } as Record<MethodId, AttributionMethod<object>>;
 
 /** The method for an id, or an error listing the known ids. */

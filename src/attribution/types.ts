@@ -18,6 +18,8 @@ export const METHOD_IDS = [
   'chefer-last',
   'chefer-all',
   'occlusion',
+  'legrad',
+  'grad-eclip',
 ] as const;
 
 export type MethodId = (typeof METHOD_IDS)[number];

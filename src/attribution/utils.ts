@@ -5,7 +5,7 @@
  * @example
  * const { grads, scores } = await inputGradients(engine, pixels, rowTargets); // grads [B, 3, S, S]
  */
-import type { AttentionGradients, ClipEngine } from '../engine/engine.ts';
+import type { AttentionGradients, ClipEngine, ScoreHead } from '../engine/engine.ts';
 import { type PreparedTarget, scoreImages } from './target.ts';
 import type { AttributionInput, AttributionMap, MethodId } from './types.ts';
 
@@ -213,4 +213,39 @@ export function rowTimesMatrix(r: Float64Array, m: ArrayLike<number>, T: number,
 /** Target scores of the unmodified input, one forward pass for all targets. */
 export async function cleanScores(input: AttributionInput, targets: PreparedTarget[]): Promise<number[]> {
   return (await scoreImages(input.model, input.pixels, 1, targets))[0];
+}
+
+/** Map normalisations offered by the methods whose official output is min-max normalised (LeGrad, Grad-ECLIP). */
+export const MAP_NORMALISATIONS = ['minmax', 'none'] as const;
+export type MapNormalisation = (typeof MAP_NORMALISATIONS)[number];
+
+/**
+ * (v − min) / (max − min) over the whole array (float64 arithmetic); a constant array becomes all zeros (where
+ * the official code would divide by zero).
+ *
+ * @example
+ * minMaxNormalise(Float32Array.of(2, 4, 3)); // Float32Array [0, 1, 0.5]
+ */
+export function minMaxNormalise(values: ArrayLike<number>): Float32Array {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    lo = Math.min(lo, values[i]);
+    hi = Math.max(hi, values[i]);
+  }
+  const span = hi - lo;
+  return Float32Array.from(values, (v) => (span > 0 ? (v - lo) / span : 0));
+}
+
+/**
+ * The factor from an engine score (a {@link ScoreHead} score: logits scaled by exp(logit_scale), or a softmax
+ * probability) to the cosine convention of LeGrad and Grad-ECLIP, whose official target is a cosine without the
+ * logit scale: 1 / logitScale for linear heads (prompt, contrast, ensemble: Σ_k w_k·cos_k), 1 for label sets (the
+ * probability softmax(logitScale·cos)_label, since a softmax of bare cosines is nearly uniform).
+ *
+ * @example
+ * cosineFactor(target.head, engine.logitScale); // 0.01 for a prompt on OpenAI CLIP
+ */
+export function cosineFactor(head: ScoreHead, logitScale: number): number {
+  return head.softmax ? 1 : 1 / logitScale;
 }

@@ -6,8 +6,9 @@
  * Each model input is described by the painting rectangle it covers ({@link ViewRect}); maps are brought back
  * by upsampling to the model input (bilinear, align_corners = false), then resampling through that rectangle;
  * tiles are stitched with a tent weight that is largest at each tile's centre. The tiles view is capped
- * (`maxTiles`, default {@link DEFAULT_MAX_TILES}): the count is checked from the size before any tile is cut,
- * and a view over the cap is refused with a {@link TileLimitError} that names the count and the limit.
+ * (`maxTiles`, at most {@link MAX_TILES}; the command line and the server default to
+ * {@link DEFAULT_MAX_TILES}): the count is checked from the size before any tile is cut, and a view over the
+ * cap is refused with a {@link TileLimitError} that names the count and the limit.
  *
  * @example
  * const view = prepareView(image, 'tiles', preprocessConfig);
@@ -44,6 +45,15 @@ export interface PreparedView {
  * prepareView(image, 'tiles', pre, { maxTiles: DEFAULT_MAX_TILES });
  */
 export const DEFAULT_MAX_TILES = 64;
+
+/**
+ * The most tiles any tiles view may have (`prepareView`'s cap when none is given, and the largest value
+ * `--max-tiles` takes): 256 inputs of 3 × 224 × 224 floats are 154 MB.
+ *
+ * @example
+ * checkTileCount(w, h, overlap, MAX_TILES);
+ */
+export const MAX_TILES = 256;
 
 /**
  * A tiles view that would need more tiles than allowed (refused before any tile is cut).
@@ -113,7 +123,7 @@ export function checkTileCount(
 
 /**
  * Builds the model inputs of a view of a decoded painting (the tiles view refuses more than `maxTiles`
- * tiles, default {@link DEFAULT_MAX_TILES}, before cutting any).
+ * tiles, default and at most {@link MAX_TILES}, before cutting any).
  *
  * @example
  * const { inputs, transform } = prepareView(image, 'pad', clip.preprocessor.config);
@@ -149,7 +159,7 @@ export function prepareView(
   if (kind !== 'tiles') throw new Error(`unknown view "${kind}" (choose ${VIEW_KINDS.join(', ')})`);
   const overlap = opts.tileOverlap ?? 0.25;
   if (!(overlap >= 0 && overlap < 1)) throw new Error(`tiles: overlap must be in [0, 1), got ${overlap}`);
-  checkTileCount(W, H, overlap, opts.maxTiles ?? DEFAULT_MAX_TILES);
+  checkTileCount(W, H, overlap, Math.min(opts.maxTiles ?? MAX_TILES, MAX_TILES));
   const side = Math.min(W, H);
   const rects: ViewRect[] = [];
   const inputs: Float32Array[] = [];

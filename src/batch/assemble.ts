@@ -77,6 +77,10 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R
 /**
  * Reads the run's fragments and writes `manifest.json` (merged with what is there) and `runs/<run>.json`.
  * Entries are ordered as `explain` would write them: painting, then method group, then method and target.
+ *
+ * @example
+ * const rm = await assembleRunManifest(await openStore('/mnt/shared/maps'), spec);
+ * rm.entries; // maps listed in manifest.json by this run
  */
 export async function assembleRunManifest(
   store: ResultStore,

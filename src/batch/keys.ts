@@ -112,7 +112,12 @@ export function checkRunName(name: string): string {
   return name;
 }
 
-/** Default Redis key prefix of everything artprobe keeps there. */
+/**
+ * Default Redis key prefix of everything artprobe keeps there.
+ *
+ * @example
+ * redisKeys(DEFAULT_PREFIX, 'museum').runs; // 'artprobe:runs'
+ */
 export const DEFAULT_PREFIX = 'artprobe';
 
 /**

@@ -31,7 +31,12 @@ import { resolveSuites, selectDimensions } from '../probe/suites.ts';
 import { canonicalJson, checkRunName, jobKey, type ResolvedMethod, sha256, viewKey } from './keys.ts';
 import { normalizeStoreUri } from './store.ts';
 
-/** File extensions read from an images folder. */
+/**
+ * File extensions read from an images folder.
+ *
+ * @example
+ * BATCH_IMAGE_EXTS.includes('.png'); // true
+ */
 export const BATCH_IMAGE_EXTS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif'];
 
 /** What one job carries: everything a worker on any machine needs, nothing it must look up. */
@@ -174,7 +179,12 @@ async function hashFile(path: string): Promise<string> {
   });
 }
 
-/** Lists the paintings of a source: [absolute path, name in the manifest]. */
+/**
+ * Lists the paintings of a source: [absolute path, name in the manifest].
+ *
+ * @example
+ * await listImages({ dir: 'paintings/' }); // [['/abs/paintings/a.jpg', 'a.jpg'], ...]
+ */
 export async function listImages(src: ImageSource): Promise<[string, string][]> {
   if ('files' in src) return src.files.map((f) => [resolve(f), f]);
   if ('dir' in src) {
@@ -195,6 +205,10 @@ export async function listImages(src: ImageSource): Promise<[string, string][]> 
 /**
  * Builds the run: checks the request, hashes the model's weights and every painting, and lists the jobs.
  * Nothing is loaded onto an engine.
+ *
+ * @example
+ * const plan = await planBatch({ model: 'M', images: { dir: 'paintings/' }, targets, methodGroups: [[{ id: 'rollout' }]],
+ *   out: '/mnt/shared/maps', run: 'museum' });
  */
 export async function planBatch(req: PlanRequest): Promise<BatchPlan> {
   const view = req.view ?? 'crop';

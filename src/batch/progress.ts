@@ -3,7 +3,7 @@
  * the last half minute (all workers together) and the time left at that rate.
  *
  * @example
- * await watchRun(redis, url, 'museum', { onUpdate: (p) => console.log(formatProgress(p)) });
+ * await watchRun(redis, 'museum', { onUpdate: (p) => console.log(formatProgress(p)) });
  */
 import type { Redis } from 'ioredis';
 import { DEFAULT_PREFIX } from './keys.ts';
@@ -18,7 +18,12 @@ export interface RunProgress extends RunCounts {
   elapsedSeconds: number;
 }
 
-/** Jobs per second from (time, count) samples over a sliding window. */
+/**
+ * Jobs per second from (time, count) samples over a sliding window.
+ *
+ * @example
+ * const m = new RateMeter(30_000); m.add(0, 0); m.add(10, 2000); // 5
+ */
 export class RateMeter {
   private samples: [number, number][] = [];
   constructor(private readonly windowMs = 30_000) {}
@@ -63,11 +68,10 @@ export function formatProgress(p: RunProgress): string {
  * Polls a run until it has nothing waiting, running or delayed (or `signal` aborts); returns the last counts.
  *
  * @example
- * const last = await watchRun(redis, url, 'museum', { intervalMs: 1000, onUpdate: draw });
+ * const last = await watchRun(redis, 'museum', { intervalMs: 1000, onUpdate: draw });
  */
 export async function watchRun(
   redis: Redis,
-  url: string,
   run: string,
   opts: {
     prefix?: string;
@@ -77,7 +81,7 @@ export async function watchRun(
   } = {},
 ): Promise<RunProgress> {
   const prefix = opts.prefix ?? DEFAULT_PREFIX;
-  const queue = openRunQueue(url, run, prefix);
+  const queue = openRunQueue(redis, run, prefix);
   const meter = new RateMeter();
   const started = Date.now();
   try {

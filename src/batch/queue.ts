@@ -6,29 +6,38 @@
  *
  * @example
  * const redis = await connectRedis(url);
- * const r = await submitRun(redis, url, plan);   // { enqueued: 240, done: 0, queued: 0, parked: 0 }
- * const s = await runStatus(redis, url, plan.spec.name);
+ * const r = await submitRun(redis, plan);   // { enqueued: 240, done: 0, queued: 0, parked: 0 }
+ * const s = await runStatus(redis, plan.spec.name);
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { canonicalJson, DEFAULT_PREFIX, redisKeys, sha256 } from './keys.ts';
 import type { BatchJobData, BatchPlan, RunSpec } from './plan.ts';
-import { redisOptions } from './redis.ts';
 
-/** Number of slowest jobs kept per run. */
+/**
+ * Number of slowest jobs kept per run.
+ *
+ * @example
+ * await redis.zremrangebyrank(key, 0, -(SLOWEST_KEPT + 1));
+ */
 export const SLOWEST_KEPT = 50;
 
 /**
- * The run's BullMQ queue (its own connection; close it when done).
+ * The run's BullMQ queue on a shared connection (closing the queue leaves the connection open).
  *
  * @example
- * const q = openRunQueue(url, 'museum'); await q.getJobCounts(); await q.close();
+ * const q = openRunQueue(redis, 'museum'); await q.getJobCounts(); await q.close();
  */
-export function openRunQueue(url: string, run: string, prefix = DEFAULT_PREFIX): Queue<BatchJobData> {
-  return new Queue<BatchJobData>(redisKeys(prefix, run).queue, { connection: redisOptions(url), prefix });
+export function openRunQueue(redis: Redis, run: string, prefix = DEFAULT_PREFIX): Queue<BatchJobData> {
+  return new Queue<BatchJobData>(redisKeys(prefix, run).queue, { connection: redis, prefix });
 }
 
-/** The spec of a run, or undefined. */
+/**
+ * The spec of a run, or undefined.
+ *
+ * @example
+ * const spec = await getRun(redis, 'museum'); // { name: 'museum', out: '/mnt/shared/maps', ... }
+ */
 export async function getRun(
   redis: Redis,
   run: string,
@@ -38,7 +47,12 @@ export async function getRun(
   return raw ? (JSON.parse(raw) as RunSpec) : undefined;
 }
 
-/** Every run's spec, oldest first. */
+/**
+ * Every run's spec, oldest first.
+ *
+ * @example
+ * (await listRuns(redis)).map((r) => r.name);
+ */
 export async function listRuns(redis: Redis, prefix = DEFAULT_PREFIX): Promise<RunSpec[]> {
   const all = await redis.hgetall(`${prefix}:runs`);
   return Object.values(all)
@@ -49,6 +63,9 @@ export async function listRuns(redis: Redis, prefix = DEFAULT_PREFIX): Promise<R
 /**
  * Records a run's spec; a run of that name that writes elsewhere or uses other model weights is an error
  * (choose another `--run`).
+ *
+ * @example
+ * await registerRun(redis, plan.spec);
  */
 export async function registerRun(redis: Redis, spec: RunSpec, prefix = DEFAULT_PREFIX): Promise<RunSpec> {
   const k = redisKeys(prefix, spec.name);
@@ -99,18 +116,17 @@ export interface SubmitOptions {
  * Registers the run and enqueues its unfinished jobs (job id = job key). Safe to repeat and to interrupt.
  *
  * @example
- * const { enqueued } = await submitRun(redis, 'redis://127.0.0.1:6379', plan);
+ * const { enqueued } = await submitRun(redis, plan);
  */
 export async function submitRun(
   redis: Redis,
-  url: string,
   plan: BatchPlan,
   opts: SubmitOptions = {},
 ): Promise<SubmitResult> {
   const prefix = opts.prefix ?? DEFAULT_PREFIX;
   const spec = await registerRun(redis, { ...plan.spec, updated: new Date().toISOString() }, prefix);
   const k = redisKeys(prefix, spec.name);
-  const queue = openRunQueue(url, spec.name, prefix);
+  const queue = openRunQueue(redis, spec.name, prefix);
   const result: SubmitResult = {
     run: spec.name,
     jobs: plan.jobs.length,
@@ -280,11 +296,10 @@ export interface RunStatus {
  * The state of a run: totals per state, the slowest jobs, the parked failures with their reasons, the workers.
  *
  * @example
- * const s = await runStatus(redis, url, 'museum', { slowest: 5, failures: 20 });
+ * const s = await runStatus(redis, 'museum', { slowest: 5, failures: 20 });
  */
 export async function runStatus(
   redis: Redis,
-  url: string,
   run: string,
   opts: { prefix?: string; slowest?: number; failures?: number } = {},
 ): Promise<RunStatus> {
@@ -295,7 +310,7 @@ export async function runStatus(
     throw new Error(`no run "${run}" in Redis (runs: ${known.join(', ') || 'none'})`);
   }
   const k = redisKeys(prefix, run);
-  const queue = openRunQueue(url, run, prefix);
+  const queue = openRunQueue(redis, run, prefix);
   try {
     const counts = await runCounts(redis, queue, run, prefix);
     const slow = await redis.zrevrange(k.slowest, 0, (opts.slowest ?? 10) - 1, 'WITHSCORES');
@@ -327,7 +342,7 @@ export async function runStatus(
  * A readable status report.
  *
  * @example
- * process.stdout.write(formatStatus(await runStatus(redis, url, 'museum')));
+ * process.stdout.write(formatStatus(await runStatus(redis, 'museum')));
  */
 export function formatStatus(s: RunStatus): string {
   const c = s.counts;

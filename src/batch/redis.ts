@@ -43,7 +43,12 @@ export function redisOptions(url: string): RedisOptions {
   };
 }
 
-/** The URL without its password, for messages. */
+/**
+ * The URL without its password, for messages.
+ *
+ * @example
+ * redactUrl('redis://:secret@h:6379'); // 'redis://:***@h:6379'
+ */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
@@ -57,6 +62,7 @@ export function redactUrl(url: string): string {
 export async function connectRedis(url: string, opts: { timeoutMs?: number } = {}): Promise<Redis> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const redis = new Redis({ ...redisOptions(url), lazyConnect: true });
+  redis.setMaxListeners(0); // BullMQ queues of many runs share this connection
   let lastError = '';
   redis.on('error', (e: Error) => {
     lastError = e.message;
@@ -80,7 +86,12 @@ export async function connectRedis(url: string, opts: { timeoutMs?: number } = {
   return redis;
 }
 
-/** The `redis-server` executable: `$ARTPROBE_REDIS_SERVER` when set (and only it), else the PATH's; or undefined. */
+/**
+ * The `redis-server` executable: `$ARTPROBE_REDIS_SERVER` when set (and only it), else the PATH's; or undefined.
+ *
+ * @example
+ * if (!findRedisServer()) console.warn('!!! SKIPPED: no redis-server');
+ */
 export function findRedisServer(): string | undefined {
   const explicit = process.env.ARTPROBE_REDIS_SERVER;
   const candidates = explicit
@@ -93,7 +104,12 @@ export function findRedisServer(): string | undefined {
   return undefined;
 }
 
-/** A free TCP port on 127.0.0.1 (free when asked; taken by the caller soon after). */
+/**
+ * A free TCP port on 127.0.0.1 (free when asked; taken by the caller soon after).
+ *
+ * @example
+ * const port = await freePort();
+ */
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();

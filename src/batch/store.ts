@@ -140,7 +140,12 @@ export class FolderStore implements ResultStore {
   close(): void {}
 }
 
-/** The parts of an `s3://bucket/prefix` URI. */
+/**
+ * The parts of an `s3://bucket/prefix` URI.
+ *
+ * @example
+ * parseS3Uri('s3://maps/run-1'); // { bucket: 'maps', prefix: 'run-1/' }
+ */
 export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
   if (!m?.[1]) throw new Error(`--out: not an s3://bucket/prefix URI: ${JSON.stringify(uri)}`);

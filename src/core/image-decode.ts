@@ -215,8 +215,7 @@ export async function decodeImage(
       failOn: 'truncated',
       sequentialRead: true,
     }).autoOrient();
-    if (shrink)
-      pipeline = pipeline.resize(target.width, target.height, { fit: 'fill', kernel: 'lanczos3' });
+    if (shrink) pipeline = pipeline.resize(target.width, target.height, { fit: 'fill', kernel: 'lanczos3' });
     pipeline = pipeline
       .removeAlpha()
       .toColourspace(pilCmyk ? 'cmyk' : 'srgb')

@@ -41,6 +41,58 @@ export interface AttentionGradients {
   scores: Float32Array;
 }
 
+/**
+ * LeGrad's ingredients (Bousselham et al. 2024): for each vision block l ≥ fromLayer, the score of the block's own
+ * readout and its gradient with respect to that block's attention probabilities. The readout of block l is
+ * f_l = ln_post(mean over all T tokens, CLS included, of block l's output) · proj, and s_l is the row's
+ * {@link ScoreHead} applied to f_l. Only block l lies on the path from A_l to s_l (a local derivative: later
+ * blocks do not read s_l), so ∂s_l/∂A_l is taken through block l alone, with earlier blocks held fixed.
+ */
+export interface ReadoutGradients {
+  /** ∂s_l/∂A_l per layer [n, H, T, T]; empty arrays for layers below `fromLayer`. */
+  grads: Float32Array[];
+  /** s_l per layer [n]; empty below `fromLayer`. */
+  layerScores: Float32Array[];
+  /** Each row's score on the model's own (CLS) embedding [n], as `attentionGradients` reports it. */
+  scores: Float32Array;
+}
+
+/**
+ * Grad-ECLIP's ingredients (Zhao et al. 2024) from the last vision block, recomputed with `attentionHeads` heads
+ * over the full width W (1 head, scale W^-1/2, as the official notebook; the model's own head count gives the true
+ * forward). The block's attention output is attn_output = softmax(q·kᵀ·(W/heads)^-1/2)·v per head, merged over
+ * heads back to width W (before out_proj); the target is the row's {@link ScoreHead} on the embedding of that
+ * recomputed forward.
+ */
+export interface GradEclipInputs {
+  /** ∂s/∂attn_output at the CLS token [n, W]. */
+  grad: Float32Array;
+  /** q at the CLS token [n, W]: the last block's in_proj output with bias, before any scaling. */
+  q: Float32Array;
+  /** k and v of every token [n, T, W] (in_proj outputs with bias). */
+  k: Float32Array;
+  v: Float32Array;
+  /** The head's score of the recomputed forward's embedding [n] (the target differentiated). */
+  targetScores: Float32Array;
+  /** Each row's score on the model's own embedding [n]. */
+  scores: Float32Array;
+}
+
+/**
+ * Text-side attention gradients (Chefer et al.'s text branch): the text tower's attention probabilities and the
+ * gradient of s_b = logitScale · ⟨t_b/|t_b|, î_b⟩ (the prompt's logit, the unit image embedding î_b held fixed)
+ * with respect to them. Every row runs at the full context length C (positions after EOT are padding; the causal
+ * mask keeps them out of the EOT row, so their gradients are 0).
+ */
+export interface TextAttentionGradients {
+  /** Per text layer [B, H, C, C]; empty arrays for layers below `fromLayer`. */
+  probs: Float32Array[];
+  /** ∂s/∂A per text layer [B, H, C, C] (total derivatives); empty below `fromLayer`. */
+  grads: Float32Array[];
+  /** Each row's logit [B]. */
+  scores: Float32Array;
+}
+
 /** A loaded CLIP on one engine. All pixel inputs are normalised, row-major [n, 3, S, S]. */
 export interface ClipEngine {
   readonly kind: EngineKind;
@@ -56,7 +108,10 @@ export interface ClipEngine {
   /** Projected image embeddings (not normalised): pixels [n, 3, S, S] -> [n, E]. */
   embedImages(pixels: Float32Array, n: number): Promise<Float32Array>;
   /** Embeddings [n, E] and every layer's attention probabilities, each [n, H, T, T]. */
-  imageAttentions(pixels: Float32Array, n: number): Promise<{ embeds: Float32Array; attentions: Float32Array[] }>;
+  imageAttentions(
+    pixels: Float32Array,
+    n: number,
+  ): Promise<{ embeds: Float32Array; attentions: Float32Array[] }>;
   /** Projected text embeddings (not normalised): ids [B, C] (C = context length), pooled at eotIndex -> [B, E]. */
   embedTexts(ids: Int32Array, eotIndex: ArrayLike<number>): Promise<Float32Array>;
   /** ∂s_b/∂pixels_b for each row's head: grads [n, 3, S, S] and scores [n]. */
@@ -72,6 +127,44 @@ export interface ClipEngine {
     heads: ScoreHead[],
     fromLayer?: number,
   ): Promise<AttentionGradients>;
+  /**
+   * LeGrad: each block's readout score s_l and ∂s_l/∂A_l for blocks fromLayer..L−1 ({@link ReadoutGradients}).
+   *
+   * @example
+   * const { grads } = await engine.legradGradients(pixels, 1, [head], L - 2); // grads[L - 1]: [1, H, T, T]
+   */
+  legradGradients(
+    pixels: Float32Array,
+    n: number,
+    heads: ScoreHead[],
+    fromLayer: number,
+  ): Promise<ReadoutGradients>;
+  /**
+   * Grad-ECLIP: the last block's q (CLS), k, v and ∂s/∂attn_output[CLS], with the block recomputed with
+   * `attentionHeads` heads (a divisor of the width; 1 as the official notebook) ({@link GradEclipInputs}).
+   *
+   * @example
+   * const { grad, q, k, v } = await engine.gradEclip(pixels, 1, [head], 1); // grad, q: [1, W]; k, v: [1, T, W]
+   */
+  gradEclip(
+    pixels: Float32Array,
+    n: number,
+    heads: ScoreHead[],
+    attentionHeads: number,
+  ): Promise<GradEclipInputs>;
+  /**
+   * Text attention probabilities and ∂(logit)/∂A for text layers fromLayer..L−1, with each row's unit image
+   * embedding held fixed ({@link TextAttentionGradients}). ids [B, C] (C = context length), imageUnit [B, E].
+   *
+   * @example
+   * const { probs, grads } = await engine.textAttentionGradients(ids, [eot], imageUnit, L - 1); // [1, H, C, C]
+   */
+  textAttentionGradients(
+    ids: Int32Array,
+    eotIndex: ArrayLike<number>,
+    imageUnit: Float32Array,
+    fromLayer?: number,
+  ): Promise<TextAttentionGradients>;
   /** Releases weights, sessions and tensors. */
   dispose(): void;
 }
@@ -101,7 +194,12 @@ export function scoreEmbedding(e: ArrayLike<number>, head: ScoreHead, logitScale
 }
 
 /** Scores of several heads for each of n embeddings [n, E]: -> [n][heads]. */
-export function scoreEmbeddings(embeds: Float32Array, n: number, heads: ScoreHead[], logitScale: number): number[][] {
+export function scoreEmbeddings(
+  embeds: Float32Array,
+  n: number,
+  heads: ScoreHead[],
+  logitScale: number,
+): number[][] {
   const E = embeds.length / n;
   return Array.from({ length: n }, (_, b) => {
     const e = embeds.subarray(b * E, (b + 1) * E);

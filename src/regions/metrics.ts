@@ -1,7 +1,8 @@
 /**
  * How well a saliency map agrees with an expert region. Every function takes the map and the mask at the
  * same resolution (row-major [h, w]; mask 1 = inside) and returns one number:
- * pointing game (Zhang et al. 2016), energy-based pointing game (Wang et al. 2020, Score-CAM), relevance mass
+ * pointing game (Zhang et al. 2016: on the region's bounding box, optionally with a 15 px tolerance, or on the
+ * exact outline), energy-based pointing game (Wang et al. 2020, Score-CAM), relevance mass
  * and rank accuracy (Arras et al. 2022, CLEVR-XAI), AUROC (Mann–Whitney, ties as average ranks), IoU of the
  * top-k pixels (k = mask area), NSS (Peters et al. 2005) and the contrastive pointing game.
  *
@@ -41,6 +42,31 @@ export function peakIndex(map: ArrayLike<number>): number {
     }
   if (best < 0) throw new Error('peakIndex: map has no finite maximum (empty or all NaN / -Infinity)');
   return best;
+}
+
+/**
+ * The tight pixel box of a mask [h, w]: the smallest box holding every inside pixel (undefined for an empty mask).
+ * Pointing at it is the pointing game on the region's bounding box, as Zhang et al. score it.
+ *
+ * @example
+ * maskBoundingBox(Uint8Array.of(0, 0, 0, 1, 1, 0), 2, 3); // { x: 0, y: 1, w: 2, h: 1 }
+ */
+export function maskBoundingBox(mask: Uint8Array, h: number, w: number): PixelBox | undefined {
+  if (mask.length !== h * w)
+    throw new Error(`maskBoundingBox: mask has ${mask.length} values, expected ${h}x${w}`);
+  let x0 = w;
+  let y0 = h;
+  let x1 = -1;
+  let y1 = -1;
+  for (let i = 0; i < h; i++)
+    for (let j = 0; j < w; j++)
+      if (mask[i * w + j]) {
+        if (j < x0) x0 = j;
+        if (j > x1) x1 = j;
+        if (i < y0) y0 = i;
+        if (i > y1) y1 = i;
+      }
+  return x1 < 0 ? undefined : { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 };
 }
 
 /** True when the pixel (row i, column j) centre lies inside the box. */
@@ -305,8 +331,12 @@ export function summarizeContrastive(hits: ContrastiveHit[]): {
 }
 
 export interface MapScores {
+  /** Pointing game on the region's bounding box (Zhang et al.). */
   pointing: number;
+  /** Pointing game on the bounding box with a tolerance (default 15 px, as Zhang et al.). */
   pointingTol: number;
+  /** Pointing game on the exact outline (the mask). */
+  pointingShape: number;
   energy: number;
   massAccuracy: number;
   rankAccuracy: number;
@@ -317,12 +347,14 @@ export interface MapScores {
 }
 
 /**
- * All agreement metrics for one map and one region. The pointing game uses `box` when given (as the toy
- * reference does), else the mask; `tolerance` (default 15 px) sets `pointingTol`. NaN map pixels (outside the
- * model's view of a painting) never win the pointing game and are left out of the other metrics.
+ * All agreement metrics for one map and one region. Three pointing games: `pointing` on the region's bounding box
+ * (Zhang et al.; `box` when given, e.g. an annotated box as the toy reference uses, else the tight box of the
+ * mask), `pointingTol` on that box with `tolerance` (default 15 px, Zhang et al.'s), `pointingShape` on the exact
+ * outline (the mask). The other metrics use the mask. NaN map pixels (outside the model's view of a painting)
+ * never win the pointing game and are left out of the other metrics. An empty mask scores 0 at pointing.
  *
  * @example
- * const s = scoreMap(map, 224, 224, { mask, box }); // s.pointing, s.energy, s.auroc, s.iouTopK, ...
+ * const s = scoreMap(map, 224, 224, { mask }); // s.pointing (box), s.pointingShape (outline), s.energy, ...
  */
 export function scoreMap(
   map: ArrayLike<number>,
@@ -350,9 +382,11 @@ export function scoreMap(
   }
   const area = maskArea(m);
   const inter = topKInside(vals, m, area); // shared by rank accuracy and IoU@k (k = mask area)
+  const bbox = box ?? maskBoundingBox(mask, h, w);
   return {
-    pointing: pointingGame(map, h, w, box ?? mask),
-    pointingTol: pointingGame(map, h, w, box ?? mask, { tolerance: target.tolerance ?? 15 }),
+    pointing: bbox ? pointingGame(map, h, w, bbox) : 0,
+    pointingTol: bbox ? pointingGame(map, h, w, bbox, { tolerance: target.tolerance ?? 15 }) : 0,
+    pointingShape: pointingGame(map, h, w, mask),
     energy: energyPointingGame(vals, m),
     massAccuracy: relevanceMassAccuracy(vals, m),
     rankAccuracy: area ? inter / area : 0,

@@ -2,7 +2,9 @@
  * Scores a folder of explanations (`manifest.json` from `artprobe explain`) against expert regions: every
  * entry (painting × method × prompt) is compared with every region of the same painting (matched by image
  * file name) using the map in painting pixels (`map_painting`, float32 [H, W]). Returns one row per
- * painting × region × method × prompt, and mean metrics per method and per method × dimension.
+ * painting × region × method × prompt, and mean metrics per method and per method × dimension. The pointing game
+ * is reported three ways: `pointing` on the region's bounding box (Zhang et al.), `pointingTol` on the box with
+ * the tolerance (default 15 px), `pointingShape` on the exact outline.
  *
  * @example
  * const report = await scoreExplanations('out/', regions);
@@ -46,6 +48,7 @@ export interface ScoreReport {
 export const METRIC_KEYS: (keyof MapScores)[] = [
   'pointing',
   'pointingTol',
+  'pointingShape',
   'energy',
   'massAccuracy',
   'rankAccuracy',
@@ -171,7 +174,19 @@ export async function scoreExplanations(
  */
 export function formatScoreReport(report: ScoreReport): string {
   const num = (v: number) => (Number.isNaN(v) ? '-' : v.toFixed(3));
-  const metricHead = ['PG', 'PG@tol', 'energy', 'mass', 'rank', 'AUROC', 'AUROC|.|', 'IoU@k', 'NSS'];
+  // PG: pointing game on the region's bounding box; PG@tol: the same with the tolerance; PG shape: exact outline
+  const metricHead = [
+    'PG box',
+    'PG box@tol',
+    'PG shape',
+    'energy',
+    'mass',
+    'rank',
+    'AUROC',
+    'AUROC|.|',
+    'IoU@k',
+    'NSS',
+  ];
   const metricCells = (s: MapScores) => METRIC_KEYS.map((k) => num(s[k]));
   const table = (head: string[], body: string[][]) => {
     const w = head.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)));

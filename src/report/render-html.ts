@@ -1,15 +1,26 @@
 /**
- * Renders report data as one self-contained HTML page (no external file, font or script): per painting a large
- * overlay with the expert regions drawn over it, a method × prompt grid of small multiples (click one to show it
- * large; plain links and buttons, so the keyboard works), the zero-shot probe answers as bars, and a metrics
- * table per region × method × prompt. The page works without JavaScript (everything is visible); a few lines
- * of inline script add the click-to-enlarge, the overlay toggle and the regions toggle.
+ * Renders report data as one self-contained HTML page (no external file, font or script): first a table of
+ * contents and a summary across the paintings — agreement of each method with the expert regions (mean over
+ * every region × prompt, ± the spread across paintings), per dimension, and the paintings where each method
+ * agrees least — then per painting a large overlay with the expert regions drawn over it and its colour bar
+ * (numbers and the method's unit), a method × prompt grid of small multiples (click one to show it large;
+ * plain links and buttons, so the keyboard works), the zero-shot probe answers as bars, and a metrics table per
+ * region × method × prompt. The page works without JavaScript (everything is visible); a few lines of inline
+ * script add the click-to-enlarge, the overlay toggle and the regions toggle.
  *
  * @example
  * await writeFile('report/index.html', renderReportHtml(data));
  */
-import { interpolateInferno, interpolateRdBu } from 'd3';
+import { colorbarHtml, methodInfo } from './legend.ts';
 import type { ReportData, ReportPainting } from './report-data.ts';
+import {
+  type AgreementMetric,
+  type AgreementRow,
+  disagreements,
+  METRIC_INFO,
+  type MethodSummary,
+  summarizeAgreement,
+} from './summary.ts';
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(s: unknown): string {
@@ -21,10 +32,6 @@ export function escapeHtml(s: unknown): string {
 
 const fmt = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 
-/** A CSS linear-gradient of a d3 interpolator. */
-function gradient(interp: (t: number) => string): string {
-  return `linear-gradient(to right, ${Array.from({ length: 11 }, (_, i) => interp(i / 10)).join(', ')})`;
-}
 
 const CSS = `
 :root { color-scheme: light; --fg: #1a1a1a; --muted: #555; --line: #d6d6d6; --accent: #0b5cad; --bg: #fafaf8; }
@@ -53,8 +60,16 @@ figcaption { margin-top: 6px; color: var(--muted); }
 button { font: inherit; border: 1px solid #888; background: #fff; color: var(--fg); border-radius: 4px; padding: 3px 10px; cursor: pointer; }
 button:focus-visible, a:focus-visible { outline: 3px solid #ffbf47; outline-offset: 2px; }
 button[aria-pressed="true"] { background: var(--accent); color: #fff; border-color: var(--accent); }
-.legend { display: flex; align-items: center; gap: 8px; color: var(--muted); font-size: 13px; }
-.legend .bar { width: 160px; height: 10px; border: 1px solid #999; }
+.colorbar { width: 300px; max-width: 100%; font-size: 12px; color: var(--muted); }
+.colorbar .cb-bar { height: 10px; border: 1px solid #999; }
+.colorbar .cb-ticks { position: relative; height: 15px; margin: 0 2px; font-variant-numeric: tabular-nums; }
+.colorbar .cb-ticks .tick { position: absolute; top: 1px; transform: translateX(-50%); white-space: nowrap; }
+section.summary { border-bottom: 1px solid var(--line); padding: 14px 0 18px; }
+section.summary h2 { margin: 0 0 6px; font-size: 19px; }
+section.summary table { width: auto; margin: 4px 0 12px; }
+section.summary td.n small { color: var(--muted); }
+section.summary ol { margin: 4px 0; padding-left: 20px; font-size: 13px; }
+.worst { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 6px 20px; }
 .grid { display: grid; gap: 6px; margin: 14px 0; align-items: center; }
 .grid .head { font-weight: 600; font-size: 13px; overflow-wrap: anywhere; }
 .grid button.cell { padding: 0; border: 2px solid transparent; background: none; position: relative; }
@@ -86,6 +101,7 @@ document.addEventListener('click', (ev) => {
     sec.querySelector('figcaption .what').textContent = cell.dataset.caption;
     sec.querySelectorAll('button.cell').forEach((b) => b.setAttribute('aria-pressed', String(b === cell)));
     sec.querySelector('button.toggle-overlay').setAttribute('aria-pressed', 'true');
+    sec.querySelectorAll('.cb').forEach((c) => { c.hidden = c.dataset.k !== cell.dataset.k; });
     return;
   }
   const t = ev.target.closest('button.toggle-overlay, button.toggle-regions');
@@ -141,7 +157,6 @@ function renderPainting(p: ReportPainting, i: number, data: ReportData): string 
         `<g data-region="${escapeHtml(r.id)}"><title>${escapeHtml(r.label)}</title><g class="region-halo">${r.svg}</g><g class="region">${r.svg}</g></g>`,
     )
     .join('');
-  const signed = p.overlays.some((o) => o.signed);
   const cols = data.prompts.length;
   const grid = [
     `<div class="head"></div>`,
@@ -151,7 +166,7 @@ function renderPainting(p: ReportPainting, i: number, data: ReportData): string 
       ...data.prompts.map((pr) => {
         const o = p.overlays.find((x) => x.method === m && x.prompt === pr);
         if (!o) return '<div></div>';
-        return `<button class="cell" type="button" aria-pressed="${o === first}" data-caption="${escapeHtml(caption(o))}"><img src="${o.src}" alt="${escapeHtml(`${m} map for “${pr}”`)}" loading="lazy"><span>${fmt(o.score)}</span></button>`;
+        return `<button class="cell" type="button" aria-pressed="${o === first}" data-k="${p.overlays.indexOf(o)}" data-caption="${escapeHtml(caption(o))}"><img src="${o.src}" alt="${escapeHtml(`${m} map for “${pr}”`)}" loading="lazy"><span>${fmt(o.score)}</span></button>`;
       }),
     ]),
   ].join('');
@@ -164,7 +179,8 @@ function renderPainting(p: ReportPainting, i: number, data: ReportData): string 
 <figure style="margin:0"><div class="stage" data-plain="${p.image}"><img src="${first?.src ?? p.image}" alt="${escapeHtml(first ? caption(first) : p.title)}"><svg viewBox="0 0 ${p.width} ${p.height}" preserveAspectRatio="none" aria-hidden="true">${regions}</svg></div>
 <figcaption><span class="what">${escapeHtml(first ? caption(first) : '')}</span></figcaption></figure>
 <div class="controls"><button type="button" class="toggle-overlay" aria-pressed="true">Heatmap</button>${p.regions.length ? '<button type="button" class="toggle-regions" aria-pressed="true">Expert regions</button>' : ''}
-<span class="legend"><span>low</span><span class="bar" style="background:${gradient(interpolateInferno)}"></span><span>high</span>${signed ? `<span class="bar" style="background:${gradient((t) => interpolateRdBu(1 - t))}"></span><span>− / +</span>` : ''}</span></div>
+</div>
+${p.overlays.map((o, k) => `<div class="cb" data-k="${k}"${o === first ? '' : ' hidden'}>${colorbarHtml({ lo: o.min, hi: o.max, signed: o.signed, unit: `${o.method}: ${methodInfo(o.method).unit}` })}</div>`).join('')}
 <div class="grid" style="grid-template-columns: 8em repeat(${cols}, minmax(0, 1fr))">${grid}</div>
 </div><div>${renderProbes(p)}</div></div>
 ${renderMetrics(p)}
@@ -178,14 +194,16 @@ ${renderMetrics(p)}
  * const html = renderReportHtml(await collectReportData(clip, opts));
  */
 export function renderReportHtml(data: ReportData): string {
-  const toc = data.paintings
-    .map(
+  const toc = [
+    '<a href="#summary">Summary</a>',
+    ...data.paintings.map(
       (p, i) =>
         `<a href="#p${i}">${escapeHtml(p.title.length > 40 ? `${p.title.slice(0, 38)}…` : p.title)}</a>`,
-    )
-    .join('');
+    ),
+    ...(data.notes.length ? ['<a href="#notes">Notes</a>'] : []),
+  ].join('');
   const notes = data.notes.length
-    ? `<details class="notes"><summary>${data.notes.length} note(s)</summary><ul>${data.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></details>`
+    ? `<details class="notes" id="notes"><summary>${data.notes.length} note(s)</summary><ul>${data.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></details>`
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -193,11 +211,73 @@ export function renderReportHtml(data: ReportData): string {
 <style>${CSS}</style></head>
 <body>
 <header class="top"><h1>${escapeHtml(data.title)}</h1>
-<p>Model <b>${escapeHtml(data.model)}</b> · view ${escapeHtml(data.view)} · methods ${data.methods.map(escapeHtml).join(', ')} · prompts ${data.prompts.map((p) => `“${escapeHtml(p)}”`).join(', ')}</p>
-<p>Generated ${escapeHtml(data.generated)}. Heatmaps: inferno for unsigned maps, red–blue for signed ones (red = positive evidence). Cyan outlines: expert regions.</p>${notes}</header>
-<nav class="toc" aria-label="Paintings">${toc}</nav>
-<main>${data.paintings.map((p, i) => renderPainting(p, i, data)).join('\n')}</main>
+<p>Model <b>${escapeHtml(data.model || 'unknown')}</b> · view ${escapeHtml(data.view)} · methods ${data.methods.map(escapeHtml).join(', ')} · prompts ${data.prompts.map((p) => `“${escapeHtml(p)}”`).join(', ')}</p>
+<p>Generated ${escapeHtml(data.generated)}. Heatmaps: inferno for unsigned maps, red–blue for signed ones (red = positive evidence); each map's colour bar gives its range in the method's unit, and weak values are left transparent. Cyan outlines: expert regions.</p>${notes}</header>
+<nav class="toc" aria-label="Contents">${toc}</nav>
+<main>${renderSummary(data)}
+${data.paintings.map((p, i) => renderPainting(p, i, data)).join('\n')}</main>
 <script>${SCRIPT}</script>
 </body></html>
 `;
+}
+
+/** The report's metric rows as summary rows. */
+function agreementRows(data: ReportData): AgreementRow[] {
+  return data.paintings.flatMap((p) =>
+    p.metrics.map((m) => ({
+      painting: p.file,
+      title: p.title,
+      method: m.method,
+      target: m.prompt,
+      regionId: m.regionId,
+      region: m.region,
+      dimension: m.dimension,
+      pointing: m.pointing,
+      energy: m.energy,
+      auroc: m.auroc,
+      iouTopK: m.iouTopK,
+    })),
+  );
+}
+
+const SUMMARY_METRICS: AgreementMetric[] = ['pointing', 'energy', 'auroc', 'iouTopK'];
+
+function summaryTable(list: MethodSummary[], withDimension: boolean): string {
+  const head = `<tr><th scope="col">method</th>${withDimension ? '<th scope="col">dimension</th>' : ''}<th scope="col">rows</th><th scope="col">paintings</th>${SUMMARY_METRICS.map((k) => `<th scope="col" title="${escapeHtml(METRIC_INFO[k].help)}">${escapeHtml(METRIC_INFO[k].name)}</th>`).join('')}</tr>`;
+  const body = list
+    .map(
+      (s) =>
+        `<tr data-method="${escapeHtml(s.method)}"${withDimension ? ` data-dimension="${escapeHtml(s.dimension ?? '')}"` : ''}><th scope="row">${escapeHtml(s.method)}</th>${withDimension ? `<td>${escapeHtml(s.dimension ?? '')}</td>` : ''}<td class="n">${s.n}</td><td class="n">${s.paintings}</td>${SUMMARY_METRICS.map(
+          (k) =>
+            `<td class="n" data-metric="${k}" data-mean="${Number.isFinite(s.mean[k]) ? s.mean[k] : ''}">${fmt(s.mean[k])}${Number.isFinite(s.spread[k].sd) ? ` <small>± ${fmt(s.spread[k].sd)}</small>` : ''}</td>`,
+        ).join('')}</tr>`,
+    )
+    .join('');
+  return `<table><thead>${head}</thead><tbody>${body}</tbody></table>`;
+}
+
+/** The summary across paintings (first section of the report). */
+function renderSummary(data: ReportData): string {
+  const rows = agreementRows(data);
+  const intro = `<p class="notes">${data.paintings.length} painting(s), ${data.methods.length} method(s), ${data.prompts.length} prompt(s).</p>`;
+  if (!rows.length)
+    return `<section class="summary" id="summary"><h2>Summary</h2>${intro}<p class="notes">No expert regions matched these paintings, so there is no agreement to summarise.</p></section>`;
+  const s = summarizeAgreement(rows);
+  const index = new Map(data.paintings.map((p, i) => [p.file, i]));
+  const worst = s.byMethod
+    .map((m) => {
+      const list = disagreements(rows, m.method, 'auroc').slice(0, 5);
+      return `<div><b>${escapeHtml(m.method)}</b><ol>${list
+        .map(
+          (d) =>
+            `<li><a href="#p${index.get(d.painting) ?? 0}">${escapeHtml(d.title ?? d.painting)}</a> · AUROC ${fmt(d.value)}</li>`,
+        )
+        .join('')}</ol></div>`;
+    })
+    .join('');
+  return `<section class="summary" id="summary"><h2>Summary: agreement with the expert regions</h2>${intro}
+<p class="notes">Mean over every region × prompt of the method (as <code>artprobe regions score</code>), ± the standard deviation across paintings (each painting's mean first).</p>
+${summaryTable(s.byMethod, false)}
+<h3>Per dimension</h3>${summaryTable(s.byMethodDimension, true)}
+<h3>Least agreement (AUROC, lowest first)</h3><div class="worst">${worst}</div></section>`;
 }

@@ -17,6 +17,7 @@
 export const AGREEMENT_METRICS = [
   'pointing',
   'pointingTol',
+  'pointingShape',
   'energy',
   'massAccuracy',
   'rankAccuracy',
@@ -31,8 +32,21 @@ export type AgreementMetric = (typeof AGREEMENT_METRICS)[number];
 
 /** What each metric measures, and which way is better (for legends, tooltips and CSV headers). */
 export const METRIC_INFO: Record<AgreementMetric, { name: string; help: string; higherIsBetter: boolean }> = {
-  pointing: { name: 'pointing', help: "the map's maximum falls in the region (1 or 0)", higherIsBetter: true },
-  pointingTol: { name: 'pointing ±15px', help: 'pointing game with a 15 px tolerance', higherIsBetter: true },
+  pointing: {
+    name: 'pointing (box)',
+    help: "the map's maximum falls in the region's bounding box (1 or 0; Zhang et al.)",
+    higherIsBetter: true,
+  },
+  pointingTol: {
+    name: 'pointing (box ±15px)',
+    help: "the map's maximum falls within 15 px of the region's bounding box",
+    higherIsBetter: true,
+  },
+  pointingShape: {
+    name: 'pointing (shape)',
+    help: "the map's maximum falls in the region's exact outline (1 or 0)",
+    higherIsBetter: true,
+  },
   energy: {
     name: 'energy',
     help: "share of the map's positive mass inside the region (energy pointing game)",
@@ -159,8 +173,7 @@ function quantile(sorted: number[], p: number): number {
 export function spreadOf(values: number[]): Spread {
   const v = values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   const m = mean(v);
-  const sd =
-    v.length > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - m) ** 2, 0) / (v.length - 1)) : Number.NaN;
+  const sd = v.length > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - m) ** 2, 0) / (v.length - 1)) : Number.NaN;
   return {
     n: v.length,
     mean: m,
@@ -240,7 +253,8 @@ export function summarizeAgreement(rows: AgreementRow[]): AgreementSummary {
 }
 
 /**
- * A painting × target of one method with its mean agreement over the painting's regions.
+ * A painting's agreement under one method: the mean of the metric over its regions and targets, and the target
+ * (with its job) that agrees least.
  *
  * @example
  * const worst = disagreements(rows, 'rollout', 'auroc')[0];
@@ -250,16 +264,20 @@ export interface Disagreement {
   paintingId?: string;
   title?: string;
   method: string;
+  /** The target whose map agrees least (shown for the painting). */
   target: string;
   jobId?: string;
-  /** Mean of the metric over the painting's regions (of the chosen dimension). */
+  /** Mean of the metric over the painting's regions (of the chosen dimension) and targets. */
   value: number;
+  /** The same mean for `target` alone. */
+  targetValue: number;
   regions: number;
+  targets: number;
 }
 
 /**
- * Painting × target pairs of a method ranked from the least to the most agreement (for metrics where lower is
- * better, such as deletion, the most first). Pairs without a value come last.
+ * Paintings of a method ranked from the least to the most agreement (for metrics where lower is better, such as
+ * deletion, the most first). Paintings without a value come last.
  *
  * @example
  * disagreements(rows, 'chefer-last', 'energy', { dimension: 'style' }).slice(0, 12);
@@ -274,25 +292,34 @@ export function disagreements(
     (r) =>
       r.method === method && (opts.dimension === undefined || (r.dimension || '(none)') === opts.dimension),
   );
-  const pairs = [...group(picked, (r) => `${r.paintingId ?? r.painting}\u0000${r.target}`).values()].map(
-    (list): Disagreement => ({
+  const sign = METRIC_INFO[metric].higherIsBetter ? 1 : -1;
+  const worse = (a: number, b: number) => {
+    const na = Number.isNaN(a);
+    const nb = Number.isNaN(b);
+    if (na || nb) return Number(na) - Number(nb);
+    return sign * (a - b);
+  };
+  const out = [...group(picked, (r) => r.paintingId ?? r.painting).values()].map((list): Disagreement => {
+    const targets = [...group(list, (r) => r.target).values()].map((t) => ({
+      target: t[0].target,
+      jobId: t[0].jobId,
+      value: mean(t.map((r) => num(r[metric]))),
+    }));
+    targets.sort((a, b) => worse(a.value, b.value));
+    return {
       painting: list[0].painting,
       paintingId: list[0].paintingId,
       title: list[0].title,
       method,
-      target: list[0].target,
-      jobId: list[0].jobId,
+      target: targets[0].target,
+      jobId: targets[0].jobId,
       value: mean(list.map((r) => num(r[metric]))),
-      regions: list.length,
-    }),
-  );
-  const sign = METRIC_INFO[metric].higherIsBetter ? 1 : -1;
-  return pairs.sort((a, b) => {
-    const na = Number.isNaN(a.value);
-    const nb = Number.isNaN(b.value);
-    if (na || nb) return Number(na) - Number(nb);
-    return sign * (a.value - b.value) || a.painting.localeCompare(b.painting);
+      targetValue: targets[0].value,
+      regions: new Set(list.map((r) => r.regionId)).size,
+      targets: targets.length,
+    };
   });
+  return out.sort((a, b) => worse(a.value, b.value) || a.painting.localeCompare(b.painting));
 }
 
 /** A CSV field: quoted when it holds a comma, quote or line break; formulas are defused. */
@@ -328,7 +355,8 @@ export const CSV_COLUMNS = [
  */
 export function agreementCsv(rows: AgreementRow[]): string {
   const lines = [CSV_COLUMNS.join(',')];
-  for (const r of rows) lines.push(CSV_COLUMNS.map((c) => csvField((r as Record<string, unknown>)[c])).join(','));
+  for (const r of rows)
+    lines.push(CSV_COLUMNS.map((c) => csvField((r as Record<string, unknown>)[c])).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }
 

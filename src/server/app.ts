@@ -1,8 +1,11 @@
 /**
- * The artprobe server as a fastify app: `buildApp(opts)` opens the workspace, starts the model host (worker
- * threads) and job queue, and registers every route (`artprobePlugin`). Loopback only unless the caller
- * listens elsewhere; CORS headers are never sent; JSON bodies are limited (1 MB), uploads too (50 MB,
- * 100 megapixels by default).
+ * The artprobe server as a fastify app: `buildApp(opts)` takes the workspace's lock (one server per workspace),
+ * opens the workspace (integrity-checked), starts the model host (worker processes), the job queue and the
+ * compute threads (metrics, exports, catalogs), adds the security hooks (`./security.ts`: Host allow-list,
+ * token, cross-site refusal, security headers) on the root instance so they cover every route, and registers
+ * every route (`artprobePlugin`). Loopback only unless the caller listens elsewhere (then with a token); CORS
+ * headers are never sent; JSON bodies are limited (1 MB), uploads too (50 MB, 100 megapixels by default), and
+ * the work per painting is bounded (map pixel budget, tiles, attempts).
  *
  * @example
  * const app = await buildApp({ workspace: '/tmp/ws', model: '../shared/toy/A/model' });
@@ -10,7 +13,9 @@
  * const res = await app.inject({ method: 'GET', url: '/api/health' });
  * await app.close();
  */
+import { existsSync, mkdirSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
+import { resolve } from 'node:path';
 import multipart from '@fastify/multipart';
 import { Ajv } from 'ajv';
 import Fastify, {
@@ -24,23 +29,31 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import type { Static, TSchema } from 'typebox';
+import { ComputePool } from './compute.ts';
 import { HttpError, JobQueue } from './jobs.ts';
 import { ModelHost, type ModelInfo } from './model-host.ts';
 import { registerOpenApi, VERSION } from './openapi.ts';
 import { registerAnnotationRoutes } from './routes/annotations.ts';
+import { registerBatchRoutes } from './routes/batches.ts';
 import { registerCatalogRoutes } from './routes/catalogs.ts';
+import { registerCollectionImportRoutes } from './routes/collection-import.ts';
 import { registerEmbeddingMapRoutes } from './routes/embedding-maps.ts';
 import { registerExportRoutes } from './routes/exports.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { registerMapRoutes } from './routes/maps.ts';
+import type { MetricCache } from './routes/metrics.ts';
 import { registerMetricRoutes } from './routes/metrics.ts';
 import { registerModelRoutes } from './routes/models.ts';
 import { registerPaintingRoutes } from './routes/paintings.ts';
 import { registerProbeRoutes } from './routes/probe.ts';
+import { registerRegionRevisionRoutes } from './routes/region-revisions.ts';
 import { registerSuiteRoutes } from './routes/suites.ts';
+import { registerTextRelevanceRoutes } from './routes/text-relevance.ts';
 import { registerUiRoutes } from './routes/ui.ts';
 import type { Validated } from './schemas.ts';
+import { registerSecurity, type SecurityContext } from './security.ts';
+import { acquireWorkspaceLock } from './workspace/lock.ts';
 import { Workspace } from './workspace.ts';
 
 export { VERSION };
@@ -72,6 +85,22 @@ export interface AppOptions {
   modelHint?: string;
   /** How long a zero-shot probe waits for a busy model worker before answering 503, ms (default 30 000). */
   probeWaitMs?: number;
+  /** The address the server will listen on (default 127.0.0.1): with the localhost names, the `Host` values answered. */
+  host?: string;
+  /** More `Host` names to answer (e.g. this machine's DNS name). */
+  allowHosts?: string[];
+  /** Token every request must carry (bearer header, or the cookie the one-time sign-in URL sets); none: no auth. */
+  token?: string;
+  /** Let URL / IIIF import fetch loopback, private and link-local addresses (default false). */
+  allowPrivateFetch?: boolean;
+  /** Pixel budget of the painting a job works on and of its stored maps (default 2048 × 2048). */
+  maxMapPixels?: number;
+  /** Most tiles of a tiles-view job (default 64). */
+  maxTiles?: number;
+  /** Starts of a job (restarts after a crash included) before it fails for good (default 3). */
+  maxAttempts?: number;
+  /** Take the workspace's lock so that no second server uses it (default true). */
+  lock?: boolean;
 }
 
 /** What routes share. */
@@ -85,6 +114,12 @@ export interface AppContext {
   modelReady: Promise<ModelInfo | undefined>;
   /** Switches the model: waits for running jobs, loads, re-checks queued jobs. */
   switchModel(source: string): Promise<ModelInfo>;
+  /** Worker threads for work that would block the HTTP thread. */
+  compute: { metrics: ComputePool; exports: ComputePool };
+  /** Region-metric rows by (map, annotation version), set by the metrics routes. */
+  metricCache?: MetricCache;
+  /** Host allow-list and token; `security.loginPath()` makes a one-time sign-in link. */
+  security: SecurityContext;
 }
 
 declare module 'fastify' {
@@ -142,6 +177,10 @@ export async function artprobePlugin(app: FastifyInstance, { ctx }: { ctx: AppCo
   registerAnnotationRoutes(api, ctx);
   registerMetricRoutes(api, ctx);
   registerExportRoutes(api, ctx);
+  registerCollectionImportRoutes(api, ctx);
+  registerRegionRevisionRoutes(api, ctx);
+  registerBatchRoutes(api, ctx);
+  registerTextRelevanceRoutes(api, ctx);
   await registerUiRoutes(api, ctx);
 }
 
@@ -194,13 +233,29 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       done(e as Error, undefined);
     }
   });
-  const ws = Workspace.open(opts.workspace);
+  const security = registerSecurity(app, { host: opts.host, allowHosts: opts.allowHosts, token: opts.token });
+  const root = resolve(opts.workspace);
+  if (!existsSync(root)) mkdirSync(root, { recursive: true, mode: 0o700 });
+  const lock = opts.lock === false ? undefined : acquireWorkspaceLock(root);
+  let ws: Workspace;
+  try {
+    ws = Workspace.open(root, { check: true });
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
   const host = new ModelHost({
     workers: opts.concurrency ?? 1,
     backend: opts.backend,
     maxPixels: opts.maxPixels,
+    maxMapPixels: opts.maxMapPixels,
   });
-  const queue = new JobQueue(ws, host, { concurrency: opts.concurrency ?? 1 });
+  const queue = new JobQueue(ws, host, {
+    concurrency: opts.concurrency ?? 1,
+    maxAttempts: opts.maxAttempts,
+    maxTiles: opts.maxTiles,
+    maxMapPixels: opts.maxMapPixels,
+  });
   const startup = async (): Promise<ModelInfo | undefined> => {
     if (!opts.model) {
       queue.recover();
@@ -232,6 +287,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         queue.resume();
       }
     },
+    compute: { metrics: new ComputePool('metrics'), exports: new ComputePool('export') },
+    security,
   };
   app.decorate('artprobe', ctx);
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -254,7 +311,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     queue.close();
     await ctx.modelReady.catch(() => undefined);
     await host.close();
+    await Promise.all([ctx.compute.metrics.close(), ctx.compute.exports.close()]);
     ws.close();
+    lock?.release();
   });
   await app.register(artprobePlugin, { ctx });
   return app;

@@ -2,16 +2,27 @@
  * Fetches an image from a URL for import: a plain image URL, a IIIF Image API `info.json`, or a IIIF Image API
  * base URL (its `info.json` is read). From `info.json` the full image is requested: `{id}/full/max/0/default.jpg`
  * (Image API 3) or `{id}/full/full/0/default.jpg` (2). Only http(s); bodies are read up to a byte limit.
- * A host that cannot be reached (offline) gives an error saying so.
+ * Every hop (the URL, each redirect, the IIIF `id`) goes through `guardedGet`: loopback, private, link-local
+ * and unspecified addresses are refused after DNS resolution unless `allowPrivate` (`--allow-private-fetch`),
+ * and a host that cannot be reached gives one message whatever the reason (no port scanning through it).
  *
  * @example
  * const { bytes, url } = await fetchImageUrl('https://iiif.example.org/iiif/abc/info.json', { maxBytes: 50e6 });
  */
 import { HttpError } from './jobs.ts';
+import {
+  BlockedAddressError,
+  guardedGet,
+  type PrivatePolicy,
+  TooLargeError,
+  TooManyRedirectsError,
+} from './net-guard.ts';
 
 export interface FetchOptions {
   maxBytes: number;
   timeoutMs?: number;
+  /** Fetch loopback, private and link-local addresses too (default false; a function decides per address). */
+  allowPrivate?: PrivatePolicy;
 }
 
 interface Fetched {
@@ -20,37 +31,39 @@ interface Fetched {
   url: string;
 }
 
+/** Shortened for messages. */
+const shown = (url: string) => (url.length > 300 ? `${url.slice(0, 299)}…` : url);
+
 async function get(url: string, o: FetchOptions): Promise<Fetched> {
-  let res: Response;
+  let res: Awaited<ReturnType<typeof guardedGet>>;
   try {
-    res = await fetch(url, {
-      signal: AbortSignal.timeout(o.timeoutMs ?? 20_000),
-      redirect: 'follow',
+    res = await guardedGet(url, {
+      maxBytes: o.maxBytes,
+      timeoutMs: o.timeoutMs ?? 20_000,
+      allowPrivate: o.allowPrivate ?? false,
       headers: { accept: 'image/*, application/ld+json, application/json;q=0.9, */*;q=0.5' },
     });
   } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    if (e instanceof BlockedAddressError)
+      throw new HttpError(
+        403,
+        `refused to fetch ${shown(url)}: it leads to a ${e.kind} address, and the server does not fetch from this machine or its private network (start artprobe serve with --allow-private-fetch to allow it)`,
+      );
+    if (e instanceof TooLargeError)
+      throw new HttpError(
+        413,
+        `${shown(url)} is ${e.bytes ? `${e.bytes} bytes, ` : ''}larger than the limit of ${o.maxBytes} bytes`,
+      );
+    if (e instanceof TooManyRedirectsError) throw new HttpError(502, `${shown(url)}: ${e.message}`);
+    // DNS failure, refused, reset, timed out, TLS: one message, so that answers do not reveal open ports
     throw new HttpError(
       502,
-      `could not reach ${url} (${cause?.code ?? cause?.message ?? (e as Error).message}); check the URL and the network connection, or upload the file instead`,
+      `could not reach ${shown(url)}; check the URL and the network connection, or upload the file instead`,
     );
   }
-  if (!res.ok) throw new HttpError(502, `${url} answered HTTP ${res.status}`);
-  const declared = Number(res.headers.get('content-length') ?? 0);
-  if (declared > o.maxBytes)
-    throw new HttpError(413, `${url} is ${declared} bytes, above the limit of ${o.maxBytes}`);
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of res.body ?? []) {
-    n += chunk.length;
-    if (n > o.maxBytes) throw new HttpError(413, `${url} is larger than the limit of ${o.maxBytes} bytes`);
-    chunks.push(Buffer.from(chunk));
-  }
-  return {
-    bytes: Buffer.concat(chunks),
-    contentType: res.headers.get('content-type') ?? '',
-    url: res.url || url,
-  };
+  if (res.status < 200 || res.status >= 300)
+    throw new HttpError(502, `${shown(url)} answered HTTP ${res.status}`);
+  return { bytes: res.bytes, contentType: res.contentType, url: res.url };
 }
 
 /** Parses a IIIF Image API info.json; returns the full-image URL, or undefined when it is not one. */

@@ -3,7 +3,14 @@
  * events for Server-Sent Events, cancellation, and recovery after a restart (jobs left `queued` or `running`
  * are queued again, or failed with the reason when their painting or model is gone).
  * Cache key = sha256 of (model fingerprint, image sha256, method, canonical JSON of the resolved parameters,
- * canonical JSON of the target, view): a finished job with the same key answers a new request at once.
+ * canonical JSON of the target, view, and the working size when the painting is above the map pixel budget):
+ * a finished job with the same key answers a new request at once.
+ *
+ * Work is bounded before it starts: a tiles-view job over `maxTiles` tiles is refused at creation, and a
+ * painting above `maxMapPixels` is explained from a copy shrunk to that budget (maps are stored at that
+ * size). A job that was running when the server stopped is re-queued at the next start, at most
+ * `maxAttempts` times in all: then it fails for good, with the reason kept (a job that kills the process is
+ * not retried forever). Error messages never show the workspace's path.
  *
  * @example
  * const queue = new JobQueue(ws, host, { concurrency: 1 });
@@ -16,20 +23,13 @@ import { rm } from 'node:fs/promises';
 import type { ManifestEntry } from '../attribution/manifest.ts';
 import { getMethod } from '../attribution/registry.ts';
 import { checkTarget, type TargetSpec } from '../attribution/target.ts';
-import type { ViewKind } from '../attribution/views.ts';
+import { checkTileCount, DEFAULT_MAX_TILES, TileLimitError, type ViewKind } from '../attribution/views.ts';
+import { budgetSize } from '../core/image-decode.ts';
+import { HttpError } from './http-error.ts';
 import { CancelledError, type ModelHost } from './model-host.ts';
 import { type JobResult, type JobRow, sha256Hex, type Workspace } from './workspace.ts';
 
-/** An error with an HTTP status (and optional response headers, e.g. Retry-After), for the routes. */
-export class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
+export { HttpError };
 
 /**
  * The 503 message when no model is loaded, with how to get one.
@@ -74,7 +74,29 @@ export interface JobQueueOptions {
   concurrency?: number;
   /** Jobs waiting at most; more are refused with 503 (default 10 000). */
   maxQueued?: number;
+  /** Starts of a job at most (restarts after a crash included) before it fails for good (default 3). */
+  maxAttempts?: number;
+  /** Most tiles of a tiles-view job (default 64). */
+  maxTiles?: number;
+  /** Pixel budget of the painting a job works on and of its stored maps (default 4 194 304). */
+  maxMapPixels?: number;
 }
+
+/**
+ * Default pixel budget of explanation work and stored maps: 2048 × 2048.
+ *
+ * @example
+ * new JobQueue(ws, host, { maxMapPixels: DEFAULT_MAX_MAP_PIXELS });
+ */
+export const DEFAULT_MAX_MAP_PIXELS = 2048 * 2048;
+
+/**
+ * Default number of starts of a job before it fails for good.
+ *
+ * @example
+ * new JobQueue(ws, host, { maxAttempts: DEFAULT_MAX_ATTEMPTS });
+ */
+export const DEFAULT_MAX_ATTEMPTS = 3;
 
 const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 
@@ -85,6 +107,8 @@ export class JobQueue {
   private events = new EventEmitter();
   private readonly concurrency: number;
   private readonly maxQueued: number;
+  /** Limits of the work, as the queue applies them. */
+  readonly limits: { maxAttempts: number; maxTiles: number; maxMapPixels: number };
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private runWaiters: (() => void)[] = [];
@@ -98,6 +122,11 @@ export class JobQueue {
   ) {
     this.concurrency = Math.max(1, opts.concurrency ?? 1);
     this.maxQueued = opts.maxQueued ?? 10_000;
+    this.limits = {
+      maxAttempts: Math.max(1, opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
+      maxTiles: opts.maxTiles ?? DEFAULT_MAX_TILES,
+      maxMapPixels: opts.maxMapPixels ?? DEFAULT_MAX_MAP_PIXELS,
+    };
     this.events.setMaxListeners(0);
     host.onIdle = () => this.pump();
   }
@@ -116,8 +145,33 @@ export class JobQueue {
       throw new HttpError(400, (e as Error).message);
     }
     const view = req.view ?? 'crop';
+    if (view === 'tiles') {
+      try {
+        checkTileCount(
+          painting.width,
+          painting.height,
+          0.25,
+          this.limits.maxTiles,
+          'raise it with artprobe serve --max-tiles, or use the crop or pad view',
+        );
+      } catch (e) {
+        if (e instanceof TileLimitError) throw new HttpError(400, `painting ${painting.id}: ${e.message}`);
+        throw e;
+      }
+    }
+    // above the budget the job works on a shrunk copy: its size is part of what the result depends on
+    const work = budgetSize(painting.width, painting.height, this.limits.maxMapPixels);
+    const shrunk = work.width !== painting.width || work.height !== painting.height;
     const cacheKey = sha256Hex(
-      canonicalJson([info.fingerprint, painting.id, req.method, params, req.target, view]),
+      canonicalJson([
+        info.fingerprint,
+        painting.id,
+        req.method,
+        params,
+        req.target,
+        view,
+        ...(shrunk ? [[work.width, work.height]] : []),
+      ]),
     );
     const hit = this.ws.findCached(cacheKey);
     const base = {
@@ -144,16 +198,23 @@ export class JobQueue {
     return { job, cached: false };
   }
 
-  /** Re-queues jobs a previous process left unfinished (or fails them with the reason). */
+  /**
+   * Re-queues jobs a previous process left unfinished, or fails them with the reason (painting or model gone,
+   * or `maxAttempts` starts used up: the process stopped during each of them).
+   */
   recover(): { requeued: number; failed: number } {
     let requeued = 0;
     let failed = 0;
     for (const state of ['running', 'queued'] as const) {
       for (const j of this.ws.listJobs({ state, limit: 1_000_000 })) {
         if (this.pending.includes(j.id) || this.running.has(j.id)) continue;
-        const reason = this.unrunnableReason(j);
+        const reason =
+          state === 'running' && j.attempts >= this.limits.maxAttempts
+            ? `gave up after ${j.attempts} attempts: the server stopped (was killed or crashed) during each of them, the last one started ${j.startedAt ?? 'at an unknown time'}; a job that makes the server run out of memory is not retried more than --max-attempts times (now ${this.limits.maxAttempts})`
+            : this.unrunnableReason(j);
         if (reason) {
           this.ws.finishJob(j.id, 'failed', { error: `after a restart: ${reason}` });
+          this.emit(j.id, 'state');
           failed++;
         } else {
           this.ws.requeueJob(j.id);
@@ -221,6 +282,15 @@ export class JobQueue {
     this.closed = true;
   }
 
+  /** An error message as the API shows it: the workspace's path replaced, a killed worker explained. */
+  private publicMessage(message: string): string {
+    const m = message.split(this.ws.root).join('<workspace>');
+    const killed = /^model worker exited \((SIG\w+)\)/.exec(m);
+    return killed
+      ? `${m}: the model worker was killed while it ran this job (${killed[1] === 'SIGKILL' ? 'out of memory, or killed from outside' : killed[1]})`
+      : m;
+  }
+
   private emit(id: string, type: JobEvent['type']): void {
     const job = this.ws.getJob(id);
     if (job) this.events.emit(id, { type, job } satisfies JobEvent);
@@ -280,6 +350,9 @@ export class JobQueue {
           target: job.target as TargetSpec,
           view: job.view as ViewKind,
           outDir,
+          maxMapPixels: this.limits.maxMapPixels,
+          maxTiles: this.limits.maxTiles,
+          label: `painting "${painting.name}"`,
         },
         (done, total) => {
           if (this.ws.getJob(id)?.state !== 'running') return;
@@ -294,7 +367,7 @@ export class JobQueue {
       if (this.closed) return; // shutting down: stays `running`, re-queued on the next start
       await rm(outDir, { recursive: true, force: true });
       if (this.ws.getJob(id)?.state === 'running')
-        this.ws.finishJob(id, 'failed', { error: (e as Error).message });
+        this.ws.finishJob(id, 'failed', { error: this.publicMessage((e as Error).message) });
     }
     this.emit(id, 'state');
   }

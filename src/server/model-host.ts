@@ -11,6 +11,11 @@
  * can never be given the same worker. When a worker frees up, waiting probes are served first (they are
  * short and interactive), then `onIdle` lets the queue start its next job.
  *
+ * Workers run at a lower scheduling priority than the server (nice +10 where the system allows it), so that
+ * the HTTP API stays responsive while they compute; every message they send carries their peak RSS, which
+ * `workerMemory()` reports (for /api/health and the memory tests). Probes and embeddings decode paintings
+ * under the same pixel budget as jobs (`maxMapPixels`).
+ *
  * @example
  * const host = new ModelHost({ workers: 1 });
  * await host.load('../shared/toy/A/model');
@@ -18,10 +23,13 @@
  * const { result, model } = await host.zeroShot({ image, imageName, suites, topK: 5 }, { waitMs: 30_000 });
  * const { result: vectors } = await host.embed({ images: ['/ws/paintings/<id>.png'] }, { waitMs: 30_000 });
  */
-import { randomUUID } from 'node:crypto';
+
 import { type ChildProcess, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ManifestEntry } from '../attribution/manifest.ts';
+import type { TextRelevance } from '../attribution/text-relevance.ts';
 import type { ZeroShotResult } from '../probe/zero-shot.ts';
 import type { ModelInfo, WorkerRequest } from './model-worker.ts';
 
@@ -29,6 +37,7 @@ export type { ModelInfo } from './model-worker.ts';
 export type ExplainJob = Extract<WorkerRequest, { type: 'explain' }>;
 export type ZeroShotRequest = Omit<Extract<WorkerRequest, { type: 'zeroShot' }>, 'type' | 'requestId'>;
 export type EmbedRequest = Omit<Extract<WorkerRequest, { type: 'embed' }>, 'type' | 'requestId'>;
+export type TextRelevanceJob = Omit<Extract<WorkerRequest, { type: 'textRelevance' }>, 'type' | 'requestId'>;
 export type ModelState = 'none' | 'loading' | 'ready' | 'error';
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -47,13 +56,15 @@ export class ModelBusyError extends Error {
   override name = 'ModelBusyError';
 }
 
-type Msg =
+type Msg = (
   | { type: 'loaded'; info: ModelInfo }
   | { type: 'progress'; jobId: string; done: number; total: number }
   | { type: 'done'; jobId: string; entry: ManifestEntry }
   | { type: 'zeroShotDone'; requestId: string; result: ZeroShotResult }
   | { type: 'embedDone'; requestId: string; embeddings: Float32Array[] }
-  | { type: 'error'; request: string; message: string };
+  | { type: 'textRelevanceDone'; requestId: string; result: TextRelevance[] }
+  | { type: 'error'; request: string; message: string }
+) & { peakRss?: number };
 
 interface Busy {
   kind: 'job' | 'probe';
@@ -71,6 +82,8 @@ interface Slot {
   /** The model this worker holds. */
   info?: ModelInfo;
   dead: boolean;
+  /** Peak resident memory of the worker process, bytes (from its last message). */
+  peakRss: number;
 }
 
 interface Waiter {
@@ -84,6 +97,10 @@ export interface ModelHostOptions {
   workers?: number;
   backend?: string;
   maxPixels?: number;
+  /** Pixel budget of paintings decoded for probes and embeddings (jobs give theirs). */
+  maxMapPixels?: number;
+  /** Scheduling priority increment of the worker processes (default 10; 0 keeps the server's). */
+  nice?: number;
 }
 
 /**
@@ -150,8 +167,18 @@ export class ModelHost {
     });
     worker.unref();
     worker.channel?.unref();
-    const slot: Slot = { worker, ready: Promise.resolve(), dead: false };
-    worker.on('message', (m: Msg) => this.onMessage(slot, m));
+    const nice = this.opts.nice ?? 10;
+    if (nice && worker.pid)
+      try {
+        setPriority(worker.pid, Math.min(19, Math.max(-20, nice)));
+      } catch {
+        /* not allowed here: the worker keeps the server's priority */
+      }
+    const slot: Slot = { worker, ready: Promise.resolve(), dead: false, peakRss: 0 };
+    worker.on('message', (m: Msg) => {
+      if (typeof m.peakRss === 'number') slot.peakRss = Math.max(slot.peakRss, m.peakRss);
+      this.onMessage(slot, m);
+    });
     const fail = (err: Error) => {
       slot.dead = true;
       const b = slot.busy;
@@ -174,8 +201,13 @@ export class ModelHost {
       setImmediate(() => this.freed());
     } else if (m.type === 'progress') {
       slot.busy?.onProgress?.(m.done, m.total);
-    } else if (m.type === 'done' || m.type === 'zeroShotDone' || m.type === 'embedDone') {
-      const value = m.type === 'done' ? m.entry : m.type === 'zeroShotDone' ? m.result : m.embeddings;
+    } else if (
+      m.type === 'done' ||
+      m.type === 'zeroShotDone' ||
+      m.type === 'embedDone' ||
+      m.type === 'textRelevanceDone'
+    ) {
+      const value = m.type === 'done' ? m.entry : m.type === 'embedDone' ? m.embeddings : m.result;
       this.finish(slot, (b) => b.resolve(value));
     } else if (m.request === 'load') {
       slot.onLoad?.reject(new Error(m.message));
@@ -283,9 +315,23 @@ export class ModelHost {
     return this.request<Float32Array[]>({ type: 'embed', ...req }, opts.waitMs);
   }
 
+  /**
+   * Each prompt token's share of the prompt's relevance for one painting (Chefer et al.'s text side), on a worker
+   * (waiting like `zeroShot`).
+   */
+  textRelevance(
+    req: TextRelevanceJob,
+    opts: { waitMs: number },
+  ): Promise<{ result: TextRelevance[]; model: ModelInfo }> {
+    return this.request<TextRelevance[]>({ type: 'textRelevance', ...req }, opts.waitMs);
+  }
+
   /** A short interactive request (probe, embed) on a worker: at once when one is idle, else queued up to `waitMs`. */
   private request<T>(
-    msg: DistributiveOmit<Extract<WorkerRequest, { type: 'zeroShot' | 'embed' }>, 'requestId'>,
+    msg: DistributiveOmit<
+      Extract<WorkerRequest, { type: 'zeroShot' | 'embed' | 'textRelevance' }>,
+      'requestId'
+    >,
     waitMs: number,
   ): Promise<{ result: T; model: ModelInfo }> {
     const requestId = randomUUID();
@@ -300,7 +346,11 @@ export class ModelHost {
           resolve: (result) => resolve({ result: result as T, model }),
           reject,
         };
-        slot.worker.send({ ...msg, requestId } as WorkerRequest);
+        slot.worker.send({
+          maxMapPixels: this.opts.maxMapPixels,
+          ...msg,
+          requestId,
+        } as WorkerRequest);
       };
       const slot = this.idleSlot();
       if (slot) return start(slot);
@@ -342,6 +392,13 @@ export class ModelHost {
       if (this.source && this.state === 'ready')
         await this.loadSlot(fresh, this.source).catch(() => undefined);
     }
+  }
+
+  /** Memory of the worker processes: pid and peak resident memory (bytes) as each last reported it. */
+  workerMemory(): { pid: number; peakRss: number }[] {
+    return this.slots
+      .filter((s) => s.worker.pid)
+      .map((s) => ({ pid: s.worker.pid as number, peakRss: s.peakRss }));
   }
 
   /** Number of workers not busy and able to take a job (0 while probes wait: they go first). */

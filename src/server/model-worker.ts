@@ -3,7 +3,12 @@
  * work (CPU-bound, ONNX Runtime or TensorFlow.js) runs here. Messages in: `load` (a model folder), `explain` (one
  * painting × method × target, written to a maps folder), `zeroShot` (one painting × suite dimensions) and
  * `embed` (unit image embeddings of a few paintings, for the embedding map); messages out: `loaded`,
- * `progress`, `done`, `zeroShotDone`, `embedDone`, `error`.
+ * `progress`, `done`, `zeroShotDone`, `embedDone`, `error` (each with the process's peak RSS so far).
+ *
+ * Paintings are decoded under a pixel budget (`maxMapPixels` of the request): a larger painting is shrunk
+ * while it is decoded, so the decoded copy, the maps in painting pixels and the overlay all have at most that
+ * many pixels, whatever the file's size. A tiles view over `maxTiles` is refused before any tile is cut.
+ * Error messages name the painting by its workspace name, never by its path.
  *
  * @example
  * // started by ModelHost: fork('model-worker.mjs', [], { serialization: 'advanced' })
@@ -11,8 +16,10 @@
 import { explainImage } from '../attribution/explain.ts';
 import { writeExplanations } from '../attribution/manifest.ts';
 import type { TargetSpec } from '../attribution/target.ts';
-import type { ViewKind } from '../attribution/views.ts';
+import { explainTextRelevance } from '../attribution/text-relevance.ts';
+import { checkTileCount, DEFAULT_MAX_TILES, type ViewKind } from '../attribution/views.ts';
 import { type Clip, loadClip } from '../core/clip.ts';
+import { decodeImage, type RgbImage } from '../core/image-decode.ts';
 import type { Suite } from '../probe/suites.ts';
 import { runZeroShot } from '../probe/zero-shot.ts';
 
@@ -29,11 +36,19 @@ export type WorkerRequest =
       target: TargetSpec;
       view: ViewKind;
       outDir: string;
+      /** Pixel budget of the decoded painting and of the maps (default: no shrinking). */
+      maxMapPixels?: number;
+      /** Most tiles of the tiles view (default 64). */
+      maxTiles?: number;
+      /** How errors name the painting (default `imageName`). */
+      label?: string;
     }
   | {
       type: 'zeroShot';
       requestId: string;
       image: string;
+      /** Pixel budget of the decoded image (default: no shrinking). */
+      maxMapPixels?: number;
       imageName: string;
       /** Already loaded and validated suites (plain data). */
       suites: Suite[];
@@ -41,10 +56,23 @@ export type WorkerRequest =
       topK: number;
     }
   | {
+      type: 'textRelevance';
+      requestId: string;
+      image: string;
+      imageName: string;
+      /** Pixel budget of the decoded image (default: no shrinking). */
+      maxMapPixels?: number;
+      prompts: string[];
+      view: ViewKind;
+      startLayer?: number;
+    }
+  | {
       type: 'embed';
       requestId: string;
       /** Image files to embed (unit-length CLIP image embeddings, in this order). */
       images: string[];
+      /** Pixel budget of each decoded image (default: no shrinking). */
+      maxMapPixels?: number;
     };
 
 /** What the loaded model looks like, for /api/health and cache keys. */
@@ -62,9 +90,19 @@ export interface ModelInfo {
 }
 
 let clip: Clip | undefined;
+let maxPixels: number | undefined;
 const send = process.send?.bind(process);
-if (!send) throw new Error('model-worker.ts must run as a child process with an IPC channel (ModelHost forks it)');
-const port = { postMessage: (m: unknown) => send(m) };
+if (!send)
+  throw new Error('model-worker.ts must run as a child process with an IPC channel (ModelHost forks it)');
+/** Every message carries the peak resident memory of this process so far, in bytes. */
+const port = {
+  postMessage: (m: Record<string, unknown>) => send({ ...m, peakRss: process.resourceUsage().maxRSS * 1024 }),
+};
+
+/** A painting decoded under the pixel budget, named by its workspace name in errors. */
+function decodeBudgeted(file: string, name: string, budget: number | undefined): Promise<RgbImage> {
+  return decodeImage(file, { maxPixels, maxDecodedPixels: budget, name });
+}
 // the server went away (even by SIGKILL): nothing is left to serve
 process.on('disconnect', () => process.exit(0));
 
@@ -74,6 +112,7 @@ async function handle(msg: WorkerRequest): Promise<void> {
     clip = undefined;
     const c = await loadClip(msg.source, { backend: msg.backend, maxPixels: msg.maxPixels });
     clip = c;
+    maxPixels = msg.maxPixels;
     const info: ModelInfo = {
       id: c.id,
       dir: c.dir,
@@ -91,20 +130,48 @@ async function handle(msg: WorkerRequest): Promise<void> {
   }
   if (!clip) throw new Error('no model loaded');
   if (msg.type === 'zeroShot') {
-    const image = { name: msg.imageName, input: msg.image };
+    const image = {
+      name: msg.imageName,
+      input: await decodeBudgeted(msg.image, msg.imageName, msg.maxMapPixels),
+    };
     const result = await runZeroShot(clip, [image], msg.suites, msg.dimensions, { topK: msg.topK });
     port.postMessage({ type: 'zeroShotDone', requestId: msg.requestId, result });
     return;
   }
+  if (msg.type === 'textRelevance') {
+    const img = await decodeBudgeted(msg.image, msg.imageName, msg.maxMapPixels);
+    if (msg.view === 'tiles') checkTileCount(img.width, img.height, 0.25, DEFAULT_MAX_TILES);
+    const result = await explainTextRelevance(clip, {
+      image: img,
+      prompts: msg.prompts,
+      view: msg.view,
+      startLayer: msg.startLayer,
+    });
+    port.postMessage({ type: 'textRelevanceDone', requestId: msg.requestId, result });
+    return;
+  }
   if (msg.type === 'embed') {
-    const embeddings = await clip.encodeImage(msg.images, { normalize: true }); // [n][E]
+    const embeddings: Float32Array[] = []; // [n][E], one image decoded at a time
+    for (const [i, f] of msg.images.entries()) {
+      const img = await decodeBudgeted(f, `image ${i + 1} of ${msg.images.length}`, msg.maxMapPixels);
+      embeddings.push(...(await clip.encodeImage(img, { normalize: true })));
+    }
     port.postMessage({ type: 'embedDone', requestId: msg.requestId, embeddings });
     return;
   }
+  const decoded = await decodeBudgeted(msg.image, msg.label ?? msg.imageName, msg.maxMapPixels);
+  if (msg.view === 'tiles')
+    checkTileCount(
+      decoded.width,
+      decoded.height,
+      0.25,
+      msg.maxTiles ?? DEFAULT_MAX_TILES,
+      'raise it with artprobe serve --max-tiles',
+    );
   const result = await explainImage(
     clip,
     {
-      image: msg.image,
+      image: decoded,
       imageName: msg.imageName,
       targets: [msg.target],
       methods: [{ id: msg.method, params: msg.params }],
@@ -117,5 +184,14 @@ async function handle(msg: WorkerRequest): Promise<void> {
 }
 
 process.on('message', (msg: WorkerRequest) => {
-  handle(msg).catch((e: Error) => port.postMessage({ type: 'error', request: msg.type, message: e.message }));
+  handle(msg).catch((e: Error) =>
+    port.postMessage({
+      type: 'error',
+      request: msg.type,
+      message:
+        'image' in msg
+          ? e.message.split(msg.image).join(('label' in msg && msg.label) || msg.imageName)
+          : e.message,
+    }),
+  );
 });

@@ -193,9 +193,7 @@ function refuse(reply: FastifyReply, status: number, message: string, headers: R
 }
 
 /** Why a request is cross-site, or undefined when it is not (or comes from a non-browser client). */
-export function crossSiteReason(
-  req: Pick<FastifyRequest, 'method' | 'url' | 'headers'>,
-): string | undefined {
+export function crossSiteReason(req: Pick<FastifyRequest, 'method' | 'url' | 'headers'>): string | undefined {
   const site = req.headers['sec-fetch-site'];
   const origin = req.headers.origin;
   const host = (req.headers.host ?? '').toLowerCase();
@@ -260,7 +258,8 @@ export function registerSecurity(app: FastifyInstance, o: SecurityOptions): Secu
 
     if (token && !(req.method === 'GET' && path === '/auth')) {
       const auth = req.headers.authorization;
-      const bearer = typeof auth === 'string' && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, '') : '';
+      const bearer =
+        typeof auth === 'string' && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, '') : '';
       const fromCookie = cookie(req, TOKEN_COOKIE) ?? '';
       if (!((bearer && sameSecret(bearer, token)) || (fromCookie && sameSecret(fromCookie, token)))) {
         if (req.method === 'GET' && /text\/html/.test(String(req.headers.accept ?? '')))

@@ -11,27 +11,25 @@
  * This class is a facade: each table's statements live in `./workspace/<table>.ts`, the schema's numbered
  * migrations (`PRAGMA user_version`, applied at open) in `./workspace/migrations.ts`.
  *
+ * `Workspace.open(dir, { check: true })` (what the server does) also runs SQLite's `integrity_check` at open:
+ * a damaged database is refused with a {@link WorkspaceCorruptError} whose one-line message says what to do,
+ * as is any "malformed" / "not a database" error met while opening. A new workspace folder is created
+ * readable by its owner only (0700).
+ *
  * @example
  * const ws = Workspace.open('/data/my-workspace');
  * const p = await ws.addPainting(bytes, { name: 'wave.jpg', info });
  * ws.close();
  */
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { randomUUID, webcrypto } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ImageInfo } from '../core/image-decode.ts';
 import { type AnnotationRow, AnnotationsTable } from './workspace/annotations.ts';
 import { type CatalogRow, CatalogsTable } from './workspace/catalogs.ts';
-import {
-  checkId,
-  IMAGE_EXTS,
-  PAINTING_ID_RE,
-  sha256Hex,
-  UUID_RE,
-  writeFileAtomic,
-} from './workspace/common.ts';
+import { checkId, IMAGE_EXTS, PAINTING_ID_RE, UUID_RE, writeFileAtomic } from './workspace/common.ts';
 import { type EmbeddingTableRow, EmbeddingTablesTable } from './workspace/embedding-tables.ts';
 import { ImageEmbeddingsTable } from './workspace/image-embeddings.ts';
 import { type JobResult, type JobRow, type JobState, JobsTable } from './workspace/jobs.ts';
@@ -56,6 +54,59 @@ export type { PaintingRow } from './workspace/paintings.ts';
 export type { ProbeRow } from './workspace/probes.ts';
 
 /**
+ * The workspace database is damaged (SQLite's integrity check failed, or SQLite reported a malformed database
+ * or not a database). The message is one line that says what to do.
+ *
+ * @example
+ * try { Workspace.open(dir, { check: true }); } catch (e) { if (e instanceof WorkspaceCorruptError) console.error(e.message); }
+ */
+export class WorkspaceCorruptError extends Error {
+  override name = 'WorkspaceCorruptError';
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+  ) {
+    super(
+      `workspace database ${file} is damaged (${detail.replace(/\s+/g, ' ').slice(0, 300)}); artprobe did not start and changed nothing: stop every program using it, copy the workspace folder somewhere safe, then restore artprobe.db from a backup or rebuild it with \`sqlite3 ${file} .recover | sqlite3 ${file}.recovered\` and move the result into place (or start with another --workspace)`,
+    );
+  }
+}
+
+const CORRUPT_CODES = new Set([
+  'SQLITE_CORRUPT',
+  'SQLITE_NOTADB',
+  'SQLITE_CORRUPT_INDEX',
+  'SQLITE_CORRUPT_VTAB',
+]);
+
+/** True for SQLite errors that mean a damaged file. */
+function isCorruption(e: unknown): boolean {
+  const code = (e as { code?: string }).code ?? '';
+  return (
+    CORRUPT_CODES.has(code) ||
+    code.startsWith('SQLITE_CORRUPT') ||
+    /malformed|not a database/i.test(String((e as Error).message))
+  );
+}
+
+/** Options of {@link Workspace.open}. */
+export interface OpenOptions {
+  /** Run `PRAGMA integrity_check` at open and refuse a damaged database (default false). */
+  check?: boolean;
+}
+
+/**
+ * sha256 of bytes, hex, computed off the event loop (WebCrypto runs on the thread pool).
+ *
+ * @example
+ * await sha256HexAsync(bytes); // same as sha256Hex(bytes)
+ */
+export async function sha256HexAsync(bytes: Uint8Array): Promise<string> {
+  const d = await webcrypto.subtle.digest('SHA-256', bytes);
+  return Buffer.from(d).toString('hex');
+}
+
+/**
  * The workspace: SQLite index plus content files.
  *
  * @example
@@ -72,22 +123,41 @@ export class Workspace {
   private readonly imageEmbeddings: ImageEmbeddingsTable;
   private readonly embeddingTables: EmbeddingTablesTable;
   private readonly catalogs: CatalogsTable;
+  /** Result of the integrity check run at open ('not checked' unless opened with `check`). */
+  readonly integrity: string;
 
-  private constructor(readonly root: string) {
+  private constructor(
+    readonly root: string,
+    opts: OpenOptions = {},
+  ) {
+    if (!existsSync(root)) mkdirSync(root, { recursive: true, mode: 0o700 });
     for (const d of ['paintings', 'maps', 'annotations', 'catalogs', 'exports', 'suites', 'embeddings'])
       mkdirSync(join(root, d), { recursive: true });
     const file = join(root, 'artprobe.db');
-    this.db = new Database(file);
+    try {
+      this.db = new Database(file);
+    } catch (e) {
+      if (isCorruption(e)) throw new WorkspaceCorruptError(file, (e as Error).message);
+      throw e;
+    }
     try {
       this.db.pragma('busy_timeout = 5000');
       assertKnownVersion(this.db, file); // before anything writes to a newer workspace
+      if (opts.check) {
+        const rows = this.db.pragma('integrity_check(20)') as { integrity_check: string }[];
+        const problems = rows.map((r) => r.integrity_check).filter((x) => x !== 'ok');
+        if (problems.length) throw new WorkspaceCorruptError(file, problems.join('; '));
+      }
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       migrate(this.db, file);
     } catch (e) {
       this.db.close();
+      if (!(e instanceof WorkspaceCorruptError) && isCorruption(e))
+        throw new WorkspaceCorruptError(file, (e as Error).message);
       throw e;
     }
+    this.integrity = opts.check ? 'ok' : 'not checked';
     this.paintings = new PaintingsTable(this.db);
     this.jobs = new JobsTable(this.db);
     this.annotations = new AnnotationsTable(this.db);
@@ -100,13 +170,14 @@ export class Workspace {
 
   /**
    * Opens (creating when needed) a workspace folder, bringing its schema up to date; throws
-   * `WorkspaceVersionError` for a workspace written by a newer artprobe.
+   * `WorkspaceVersionError` for a workspace written by a newer artprobe, and `WorkspaceCorruptError` for a
+   * damaged database (with `check`, after a full integrity check).
    *
    * @example
-   * const ws = Workspace.open('./workspace');
+   * const ws = Workspace.open('./workspace', { check: true });
    */
-  static open(dir: string): Workspace {
-    return new Workspace(resolve(dir));
+  static open(dir: string, opts: OpenOptions = {}): Workspace {
+    return new Workspace(resolve(dir), opts);
   }
 
   /** Leftovers of writes cut by a crash (`.tmp-*` files) are deleted at startup. */
@@ -151,7 +222,7 @@ export class Workspace {
     bytes: Uint8Array,
     meta: { name: string; info: ImageInfo; sourceUrl?: string },
   ): Promise<{ painting: PaintingRow; created: boolean }> {
-    const id = sha256Hex(bytes);
+    const id = await sha256HexAsync(bytes);
     const existing = this.getPainting(id);
     if (existing) return { painting: existing, created: false };
     const ext = IMAGE_EXTS[meta.info.format];
@@ -176,6 +247,11 @@ export class Workspace {
 
   listPaintings(): PaintingRow[] {
     return this.paintings.list();
+  }
+
+  /** Number of paintings (cheap: nothing is read). */
+  countPaintings(): number {
+    return this.paintings.count();
   }
 
   setPaintingMetadata(id: string, metadata: Record<string, unknown>): void {
@@ -361,6 +437,24 @@ export class Workspace {
     const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
     await writeFileAtomic(join(this.root, 'catalogs', `${id}.json`), JSON.stringify(rows));
     this.catalogs.insert({ id, name, format, rows: rows.length, columns, matched });
+    return this.getCatalog(id) as CatalogRow;
+  }
+
+  /**
+   * Adds the index row of a catalog whose rows file (`catalogFile(id)`) is already written.
+   *
+   * @example
+   * ws.registerCatalog(id, 'cat.csv', 'csv', 3, ['file', 'style'], 2);
+   */
+  registerCatalog(
+    id: string,
+    name: string,
+    format: string,
+    rows: number,
+    columns: string[],
+    matched: number,
+  ): CatalogRow {
+    this.catalogs.insert({ id: checkId(id, UUID_RE, 'catalog'), name, format, rows, columns, matched });
     return this.getCatalog(id) as CatalogRow;
   }
 

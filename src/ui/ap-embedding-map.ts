@@ -93,6 +93,7 @@ export class ApEmbeddingMap extends LitElement {
     error: { state: true },
     loading: { state: true },
     info: { state: true },
+    modelName: { type: String },
   };
   declare api: Api | undefined;
   /** `collection` or `tables:<id>,<id>`. */
@@ -139,6 +140,9 @@ export class ApEmbeddingMap extends LitElement {
     .ramp { display: inline-block; width: 160px; height: 11px; border: 1px solid #333; vertical-align: -1px; margin: 0 6px; }
   `;
 
+  /** The model's display name (the server's id is often only the folder name). */
+  declare modelName: string;
+
   constructor() {
     super();
     this.source = 'collection';
@@ -150,6 +154,7 @@ export class ApEmbeddingMap extends LitElement {
     this.error = '';
     this.loading = false;
     this.info = '';
+    this.modelName = '';
   }
 
   private emit(name: string, detail: unknown): void {
@@ -187,7 +192,7 @@ export class ApEmbeddingMap extends LitElement {
       if (this.requested !== key) return;
       this.points = m.points.map((p) => ({ ...p, thumb: p.id ? this.api?.imageUrl(p.id) : undefined }));
       const evr = m.explainedVarianceRatio;
-      this.info = `${m.points.length} points${m.sets.length > 1 ? ` (${m.sets.map((s) => `${s.name}: ${s.count}`).join(', ')})` : ''} · ${m.method.toUpperCase()}${evr ? ` · PC1 ${(100 * evr[0]).toFixed(1)}%, PC2 ${(100 * evr[1]).toFixed(1)}% of variance` : ''}${m.model ? ` · model ${m.model}` : ''}`;
+      this.info = `${m.points.length} points${m.sets.length > 1 ? ` (${m.sets.map((s) => `${s.name}: ${s.count}`).join(', ')})` : ''} · ${m.method.toUpperCase()}${evr ? ` · PC1 ${(100 * evr[0]).toFixed(1)}%, PC2 ${(100 * evr[1]).toFixed(1)}% of variance` : ''}${m.model ? ` · CLIP ${this.modelName || m.model}` : ''}`;
       this.status = '';
       const fields = this.fieldNames();
       if (fields.length && !fields.includes(this.color))

@@ -1,28 +1,37 @@
 /**
  * `<ap-heatmap>`: the painting at its own aspect ratio with the heatmap over it (a canvas coloured with d3's
- * perceptually uniform maps), optional iso-contours (d3-contour) and the expert regions as SVG. Regions can be
- * drawn (rectangles by dragging, polygons by clicking points and closing with a double-click, Enter or a click on
- * the first point) and edited (drag a vertex handle; arrow keys move a selected region, Delete removes it).
+ * perceptually uniform maps over a given or own domain, with a transparency ramp), optional iso-contours
+ * (d3-contour) and the expert regions as SVG, each with its label drawn beside it. Regions can be drawn
+ * (rectangles by dragging, polygons by clicking points and closing with a double-click, Enter or a click on the
+ * first point) and edited (drag a vertex handle; arrow keys move a selected region, Delete removes it); locked
+ * regions (imported expert regions) show a lock and are not changed here (`ap-region-locked` tells the host).
+ *
+ * Deep zoom: with `zoomable`, the wheel zooms around the pointer (1–16×), dragging pans, and the +, − and Fit
+ * buttons (or the +, − and 0 keys on the focused painting) do the same; the map, contours and regions zoom with
+ * the painting. When the painting came from a IIIF Image API (`iiif` = its base URL), the visible part is
+ * fetched from it at screen resolution once zoomed in, so details sharper than the stored copy appear.
  *
  * Events: `ap-region-drawn` {geometry}, `ap-region-edited` {id, geometry}, `ap-region-select` {id},
- * `ap-region-delete` {id}. Geometry is in painting pixels: `{kind:'box', x, y, w, h}` or
+ * `ap-region-delete` {id}, `ap-region-locked` {id}. Geometry is in painting pixels: `{kind:'box', x, y, w, h}` or
  * `{kind:'polygon', rings:[[[x, y], ...]], fillRule:'nonzero'}`.
  *
  * @example
- * <ap-heatmap .src=${url} .width=${768} .height=${546} .map=${map} .signed=${false} opacity="0.6"></ap-heatmap>
+ * <ap-heatmap .src=${url} .width=${768} .height=${546} .map=${map} .signed=${false} opacity="0.7" zoomable></ap-heatmap>
  */
 import { contours, geoIdentity, geoPath } from 'd3';
 import { css, html, LitElement, nothing, type PropertyValues, svg } from 'lit';
 import { unsafeSVG } from 'lit/directives/unsafe-svg.js';
-import type { Geometry, Point } from '../regions/region.ts';
+import { type Geometry, geometryBounds, type Point } from '../regions/region.ts';
 import { writeSvgShapes } from '../regions/svg-shapes.ts';
-import { colourMap, normaliseMap, type Scheme } from './colormap.ts';
+import { colourMap, displayDomain, normaliseMap, type Scheme } from './colormap.ts';
 
 export interface UiRegion {
   id: string;
   label: string;
   dimension?: string;
   geometry: Geometry;
+  /** An imported expert region, not to be changed before it is unlocked. */
+  locked?: boolean;
 }
 
 export type DrawMode = 'none' | 'rect' | 'polygon';
@@ -56,13 +65,22 @@ function moveVertex(g: Geometry, k: number, p: Point): Geometry {
   return g;
 }
 
-/** Geometry moved by (dx, dy). */
-function translate(g: Geometry, dx: number, dy: number): Geometry {
+/**
+ * Geometry moved by (dx, dy).
+ *
+ * @example
+ * translate({ kind: 'box', x: 1, y: 2, w: 3, h: 4 }, 5, 0); // x: 6
+ */
+export function translate(g: Geometry, dx: number, dy: number): Geometry {
   if (g.kind === 'box') return { ...g, x: g.x + dx, y: g.y + dy };
   if (g.kind === 'polygon' || g.kind === 'path')
     return { ...g, rings: g.rings.map((r) => r.map(([x, y]) => [x + dx, y + dy] as Point)) };
+  if (g.kind === 'circle' || g.kind === 'ellipse') return { ...g, cx: g.cx + dx, cy: g.cy + dy };
+  if (g.kind === 'multi') return { ...g, parts: g.parts.map((p) => translate(p, dx, dy)) };
   return g;
 }
+
+const MAX_ZOOM = 16;
 
 export class ApHeatmap extends LitElement {
   static override properties = {
@@ -76,11 +94,21 @@ export class ApHeatmap extends LitElement {
     contours: { type: Boolean },
     overlay: { type: Boolean },
     scheme: { type: String },
+    domain: { attribute: false },
+    clip: { type: Number },
     regions: { attribute: false },
+    showRegions: { type: Boolean, attribute: 'show-regions' },
+    showLabels: { type: Boolean, attribute: 'show-labels' },
     selected: { type: String },
     drawMode: { type: String, attribute: 'draw-mode' },
     label: { type: String },
+    zoomable: { type: Boolean },
+    iiif: { type: String },
     draft: { state: true },
+    zoom: { state: true },
+    tx: { state: true },
+    ty: { state: true },
+    detail: { state: true },
   };
 
   declare src: string;
@@ -94,31 +122,60 @@ export class ApHeatmap extends LitElement {
   declare contours: boolean;
   declare overlay: boolean;
   declare scheme: Scheme;
+  /** The value range coloured (a grid's shared scale); default: the map's own, clipped at `clip`. */
+  declare domain: [number, number] | undefined;
+  /** Percentile the map's own range is clipped at (100: none). */
+  declare clip: number;
   declare regions: UiRegion[];
+  declare showRegions: boolean;
+  /** Region labels drawn beside the regions. */
+  declare showLabels: boolean;
   declare selected: string;
   declare drawMode: DrawMode;
   declare label: string;
+  declare zoomable: boolean;
+  /** Base URL of the painting's IIIF Image API service, when it has one. */
+  declare iiif: string;
   declare draft: Point[] | undefined;
+  declare zoom: number;
+  declare tx: number;
+  declare ty: number;
+  /** A sharper image of the visible part (IIIF), in painting pixels. */
+  declare detail: { src: string; x: number; y: number; w: number; h: number } | undefined;
   private drag?:
     | { kind: 'rect'; start: Point }
-    | { kind: 'vertex'; id: string; k: number; geometry: Geometry };
+    | { kind: 'vertex'; id: string; k: number; geometry: Geometry }
+    | { kind: 'pan'; x: number; y: number; tx: number; ty: number; moved: boolean };
+  private iiifInfo?: Promise<{ width: number; height: number } | undefined>;
+  private detailTimer?: ReturnType<typeof setTimeout>;
 
   static override styles = css`
     :host { display: block; }
-    .stage { position: relative; width: 100%; background: #1b1b1b; line-height: 0; }
+    .stage { position: relative; width: 100%; background: #1b1b1b; line-height: 0; overflow: hidden; }
+    .view { position: absolute; inset: 0; transform-origin: 0 0; }
     img, canvas, svg { position: absolute; inset: 0; width: 100%; height: 100%; }
     img { object-fit: fill; }
+    img.detail { inset: auto; }
     canvas { image-rendering: auto; }
     svg.layer { touch-action: none; }
     svg.layer.drawing { cursor: crosshair; }
+    svg.layer.pannable { cursor: grab; }
+    svg.layer:focus-visible { outline: 3px solid #b35c00; outline-offset: -3px; }
     .contour { fill: none; stroke: #fff; stroke-width: 1.5; vector-effect: non-scaling-stroke; opacity: .9; }
-    .region { fill: rgba(0, 229, 255, .08); stroke: #00e5ff; stroke-width: 2.5; vector-effect: non-scaling-stroke; cursor: pointer; }
+    .region { fill: rgba(0, 229, 255, .06); stroke: #00e5ff; stroke-width: 2.5; vector-effect: non-scaling-stroke; cursor: pointer; }
+    .r.locked .region { stroke-dasharray: 7 4; }
     .region-halo { fill: none; stroke: #000; stroke-width: 4.5; vector-effect: non-scaling-stroke; opacity: .55; pointer-events: none; }
     .region *, .region-halo * { vector-effect: non-scaling-stroke; }
+    text.rl { fill: #fff; stroke: #000; stroke-width: 3px; paint-order: stroke; stroke-linejoin: round; font-family: system-ui, sans-serif; font-weight: 600; pointer-events: none; }
     g.r:focus { outline: none; }
     g.r:focus .region, g.r.sel .region { stroke: #ffbf47; fill: rgba(255, 191, 71, .12); }
     .handle { fill: #ffbf47; stroke: #000; stroke-width: 1; vector-effect: non-scaling-stroke; cursor: move; }
     .draft { fill: rgba(255, 191, 71, .15); stroke: #ffbf47; stroke-width: 2; stroke-dasharray: 6 4; vector-effect: non-scaling-stroke; }
+    .zoombar { position: absolute; right: 6px; top: 6px; display: flex; gap: 4px; line-height: 1.2; z-index: 2; }
+    .zoombar button { font: 600 14px system-ui, sans-serif; min-width: 28px; height: 28px; border: 1px solid #222; border-radius: 4px;
+      background: rgba(255, 255, 255, .92); color: #111; cursor: pointer; padding: 0 6px; }
+    .zoombar button:focus-visible { outline: 3px solid #ffbf47; outline-offset: 1px; }
+    .zoombar output { align-self: center; background: rgba(0, 0, 0, .65); color: #fff; font-size: 12px; padding: 2px 5px; border-radius: 3px; }
   `;
 
   constructor() {
@@ -127,48 +184,82 @@ export class ApHeatmap extends LitElement {
     this.width = 1;
     this.height = 1;
     this.signed = false;
-    this.opacity = 0.6;
+    this.opacity = 0.7;
     this.threshold = 0;
     this.contours = false;
     this.overlay = true;
     this.scheme = 'inferno';
+    this.clip = 100;
     this.regions = [];
+    this.showRegions = true;
+    this.showLabels = true;
     this.selected = '';
     this.drawMode = 'none';
     this.label = 'painting';
+    this.zoomable = false;
+    this.iiif = '';
+    this.zoom = 1;
+    this.tx = 0;
+    this.ty = 0;
+  }
+
+  /** The colour domain in use (given, or the map's own clipped range). */
+  colourDomain(): [number, number] | undefined {
+    if (!this.map) return undefined;
+    return this.domain ?? displayDomain(this.map, { signed: this.signed, clip: this.clip });
   }
 
   override render() {
     const { width: W, height: H } = this;
-    const handleR = Math.max(W, H) / 120;
+    const handleR = Math.max(W, H) / 120 / Math.sqrt(this.zoom);
     const sel = this.regions.find((r) => r.id === this.selected);
-    return html`<div class="stage" style="aspect-ratio: ${W} / ${H}">
-      ${this.src ? html`<img src=${this.src} alt=${this.label} draggable="false" />` : nothing}
-      <canvas width=${this.map ? W : 1} height=${this.map ? H : 1} ?hidden=${!this.overlay || !this.map} aria-hidden="true"></canvas>
-      <svg
-        class="layer ${this.drawMode !== 'none' ? 'drawing' : ''}"
-        viewBox="0 0 ${W} ${H}"
-        preserveAspectRatio="none"
-        tabindex=${this.drawMode === 'none' ? '-1' : '0'}
-        role="group"
-        aria-label="regions over ${this.label}"
-        @pointerdown=${this.onDown}
-        @pointermove=${this.onMove}
-        @pointerup=${this.onUp}
-        @dblclick=${this.onDblClick}
-      >
-        <g class="contours">${this.contours && this.overlay && this.map ? this.contourPaths() : nothing}</g>
-        ${this.regions.map((r) => this.renderRegion(r))}
+    const pannable = this.zoom > 1 && this.drawMode === 'none';
+    return html`<div class="stage" style="aspect-ratio: ${W} / ${H}" @wheel=${this.onWheel}>
+      <div class="view" style="transform: translate(${this.tx}px, ${this.ty}px) scale(${this.zoom})">
+        ${this.src ? html`<img src=${this.src} alt=${this.label} draggable="false" />` : nothing}
         ${
-          sel && this.drawMode === 'none'
-            ? vertices(sel.geometry).map(
-                (p, k) =>
-                  svg`<circle class="handle" data-k=${k} cx=${p[0]} cy=${p[1]} r=${handleR} @pointerdown=${(e: PointerEvent) => this.startVertex(e, sel, k)}></circle>`,
-              )
+          this.detail
+            ? html`<img class="detail" src=${this.detail.src} alt="" draggable="false"
+              style="left:${(100 * this.detail.x) / W}%;top:${(100 * this.detail.y) / H}%;width:${(100 * this.detail.w) / W}%;height:${(100 * this.detail.h) / H}%" />`
             : nothing
         }
-        ${this.draft ? this.renderDraft(handleR) : nothing}
-      </svg>
+        <canvas width=${this.map ? W : 1} height=${this.map ? H : 1} ?hidden=${!this.overlay || !this.map} aria-hidden="true"></canvas>
+        <svg
+          class="layer ${this.drawMode !== 'none' ? 'drawing' : ''} ${pannable ? 'pannable' : ''}"
+          viewBox="0 0 ${W} ${H}"
+          preserveAspectRatio="none"
+          tabindex=${this.drawMode === 'none' && !this.zoomable ? '-1' : '0'}
+          role="group"
+          aria-label="regions over ${this.label}"
+          @pointerdown=${this.onDown}
+          @pointermove=${this.onMove}
+          @pointerup=${this.onUp}
+          @dblclick=${this.onDblClick}
+        >
+          <g class="contours">${this.contours && this.overlay && this.map ? this.contourPaths() : nothing}</g>
+          ${this.showRegions ? this.regions.map((r) => this.renderRegion(r)) : nothing}
+          ${this.showRegions && this.showLabels ? this.regions.map((r) => this.renderLabel(r)) : nothing}
+          ${
+            sel && !sel.locked && this.drawMode === 'none' && this.showRegions
+              ? vertices(sel.geometry).map(
+                  (p, k) =>
+                    svg`<circle class="handle" data-k=${k} cx=${p[0]} cy=${p[1]} r=${handleR} @pointerdown=${(e: PointerEvent) => this.startVertex(e, sel, k)}></circle>`,
+                )
+              : nothing
+          }
+          ${this.draft ? this.renderDraft(handleR) : nothing}
+        </svg>
+      </div>
+      ${
+        this.zoomable
+          ? html`<div class="zoombar">
+            ${this.zoom > 1 ? html`<output aria-live="polite">${this.zoom.toFixed(1)}×</output>` : nothing}
+            <button type="button" name="zoom-in" aria-label="zoom in" @click=${() => this.zoomBy(1.6)}>+</button>
+            <button type="button" name="zoom-out" aria-label="zoom out" ?disabled=${this.zoom <= 1} @click=${() => this.zoomBy(1 / 1.6)}>−</button>
+            <button type="button" name="zoom-fit" aria-label="fit the painting to the window" ?disabled=${this.zoom <= 1} @click=${() => this.fit()}>Fit</button>
+          </div>`
+          : nothing
+      }
     </div>`;
   }
 
@@ -180,11 +271,23 @@ export class ApHeatmap extends LitElement {
         : g.kind === 'polygon'
           ? svg`${g.rings.map((ring) => svg`<polygon points=${ring.map((p) => p.join(',')).join(' ')}></polygon>`)}`
           : unsafeSVG(writeSvgShapes(g).replace(/^<svg[^>]*>|<\/svg>$/g, ''));
-    return svg`<g class="r ${r.id === this.selected ? 'sel' : ''}" data-region=${r.id} tabindex="0" role="button"
-        aria-label=${`region ${r.label}${r.dimension ? ` (${r.dimension})` : ''}`} aria-pressed=${r.id === this.selected}
+    return svg`<g class="r ${r.id === this.selected ? 'sel' : ''} ${r.locked ? 'locked' : ''}" data-region=${r.id} tabindex="0" role="button"
+        aria-label=${`region ${r.label}${r.dimension ? ` (${r.dimension})` : ''}${r.locked ? ', locked' : ''}`} aria-pressed=${r.id === this.selected}
         @keydown=${(e: KeyboardEvent) => this.onRegionKey(e, r)}
         @click=${() => this.select(r.id)}>
-      <title>${r.label}</title><g class="region-halo">${shape}</g><g class="region">${shape}</g></g>`;
+      <title>${r.label}${r.locked ? ' (locked)' : ''}</title><g class="region-halo">${shape}</g><g class="region">${shape}</g></g>`;
+  }
+
+  /** The region's label at its top-left corner (inside the painting), sized for the painting. */
+  private renderLabel(r: UiRegion) {
+    const [x0, y0, x1] = geometryBounds(r.geometry, { width: this.width, height: this.height });
+    if (!Number.isFinite(x0)) return nothing;
+    const size = Math.max(this.width, this.height) / 42 / Math.sqrt(this.zoom);
+    const text = r.label;
+    const maxChars = Math.max(6, Math.floor(((x1 - x0) * 1.6) / size) + 6);
+    const shown = text.length > maxChars ? `${text.slice(0, maxChars - 1)}…` : text;
+    const y = y0 - size * 0.3 > size ? y0 - size * 0.3 : y0 + size;
+    return svg`<text class="rl" data-label-for=${r.id} x=${Math.max(0, x0 + size * 0.15)} y=${y} font-size=${size}>${shown}</text>`;
   }
 
   private renderDraft(handleR: number) {
@@ -204,7 +307,7 @@ export class ApHeatmap extends LitElement {
     const k = Math.min(1, 160 / Math.max(W, H));
     const w = Math.max(2, Math.round(W * k));
     const h = Math.max(2, Math.round(H * k));
-    const t = normaliseMap(map, this.signed);
+    const t = normaliseMap(map, this.signed, this.colourDomain());
     const grid = new Float64Array(w * h); // [h, w], nearest sample, strength 0..1
     for (let i = 0; i < h; i++)
       for (let j = 0; j < w; j++) {
@@ -225,11 +328,12 @@ export class ApHeatmap extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     if (
-      ['map', 'signed', 'opacity', 'threshold', 'scheme', 'overlay', 'width', 'height'].some((k) =>
-        changed.has(k as keyof ApHeatmap),
+      ['map', 'signed', 'opacity', 'threshold', 'scheme', 'overlay', 'width', 'height', 'domain', 'clip'].some(
+        (k) => changed.has(k as keyof ApHeatmap),
       )
     )
       this.paint();
+    if (changed.has('src') && changed.get('src') !== undefined) this.fit();
   }
 
   /** Colours the map into the canvas. */
@@ -243,9 +347,94 @@ export class ApHeatmap extends LitElement {
       opacity: this.opacity,
       threshold: this.threshold,
       scheme: this.scheme,
+      domain: this.colourDomain(),
     });
     canvas.getContext('2d')?.putImageData(new ImageData(rgba, this.width, this.height), 0, 0);
   }
+
+  // ---- zoom and pan
+
+  private stageSize(): { w: number; h: number } {
+    const r = (this.renderRoot.querySelector('.stage') as HTMLElement | null)?.getBoundingClientRect();
+    return { w: r?.width ?? 1, h: r?.height ?? 1 };
+  }
+
+  /** Keeps the zoomed painting covering the stage. */
+  private clampPan(): void {
+    const { w, h } = this.stageSize();
+    this.tx = Math.min(0, Math.max(w - w * this.zoom, this.tx));
+    this.ty = Math.min(0, Math.max(h - h * this.zoom, this.ty));
+  }
+
+  /**
+   * Zooms by a factor around a point of the stage (CSS px from its top-left; default its centre).
+   *
+   * @example
+   * el.zoomBy(2); // 2× around the centre
+   */
+  zoomBy(factor: number, at?: { x: number; y: number }): void {
+    const { w, h } = this.stageSize();
+    const c = at ?? { x: w / 2, y: h / 2 };
+    const k = Math.min(MAX_ZOOM, Math.max(1, this.zoom * factor));
+    this.tx = c.x - ((c.x - this.tx) * k) / this.zoom;
+    this.ty = c.y - ((c.y - this.ty) * k) / this.zoom;
+    this.zoom = k;
+    this.clampPan();
+    this.scheduleDetail();
+  }
+
+  /** Back to the whole painting in the window. */
+  fit(): void {
+    this.zoom = 1;
+    this.tx = 0;
+    this.ty = 0;
+    this.detail = undefined;
+  }
+
+  private onWheel(e: WheelEvent): void {
+    if (!this.zoomable) return;
+    e.preventDefault();
+    const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
+    this.zoomBy(Math.exp(-e.deltaY * 0.0015), { x: e.clientX - r.left, y: e.clientY - r.top });
+  }
+
+  /** The visible part of the painting in painting pixels [x, y, w, h]. */
+  visibleRect(): [number, number, number, number] {
+    const { w, h } = this.stageSize();
+    const x = (-this.tx / (w * this.zoom)) * this.width;
+    const y = (-this.ty / (h * this.zoom)) * this.height;
+    return [x, y, this.width / this.zoom, this.height / this.zoom];
+  }
+
+  /** Once zoomed in on a IIIF painting: fetch the visible part at screen resolution (debounced). */
+  private scheduleDetail(): void {
+    clearTimeout(this.detailTimer);
+    if (!this.iiif || this.zoom <= 1.5) {
+      this.detail = undefined;
+      return;
+    }
+    this.detailTimer = setTimeout(() => void this.loadDetail(), 250);
+  }
+
+  private async loadDetail(): Promise<void> {
+    const base = this.iiif.replace(/\/info\.json$/, '').replace(/\/$/, '');
+    this.iiifInfo ??= fetch(`${base}/info.json`)
+      .then((r) => (r.ok ? r.json() : undefined))
+      .catch(() => undefined);
+    const info = await this.iiifInfo;
+    if (!info?.width || !info?.height || this.zoom <= 1.5) return;
+    const [x, y, w, h] = this.visibleRect();
+    const sx = info.width / this.width;
+    const sy = info.height / this.height;
+    const region = [x * sx, y * sy, w * sx, h * sy].map((v) => Math.max(0, Math.round(v)));
+    const px = Math.round(this.stageSize().w * (window.devicePixelRatio || 1));
+    // only worth it when the service has more pixels than the stored copy shows
+    if (region[2] <= px * 0.8 && sx <= 1) return;
+    const src = `${base}/${region.join(',')}/${Math.min(px, region[2])},/0/default.jpg`;
+    this.detail = { src, x: region[0] / sx, y: region[1] / sy, w: region[2] / sx, h: region[3] / sy };
+  }
+
+  // ---- drawing and editing
 
   /** Painting pixel under a pointer event. */
   private toPainting(e: PointerEvent | MouseEvent): Point {
@@ -265,6 +454,7 @@ export class ApHeatmap extends LitElement {
 
   private select(id: string): void {
     if (this.drawMode !== 'none') return;
+    if (this.drag?.kind === 'pan' && this.drag.moved) return;
     this.selected = id;
     this.emit('ap-region-select', { id });
   }
@@ -290,23 +480,42 @@ export class ApHeatmap extends LitElement {
         first && Math.hypot(p[0] - first[0], p[1] - first[1]) < Math.max(this.width, this.height) / 60;
       if (near && pts.length >= 3) this.closePolygon();
       else this.draft = [...pts, p];
+    } else if (this.zoom > 1) {
+      this.drag = { kind: 'pan', x: e.clientX, y: e.clientY, tx: this.tx, ty: this.ty, moved: false };
     }
   }
 
   private onMove(e: PointerEvent): void {
-    if (!this.drag) return;
+    const d = this.drag;
+    if (!d) return;
+    if (d.kind === 'pan') {
+      if (Math.abs(e.clientX - d.x) + Math.abs(e.clientY - d.y) > 3) {
+        if (!d.moved) (e.currentTarget as Element).setPointerCapture?.(e.pointerId);
+        d.moved = true;
+      }
+      this.tx = d.tx + e.clientX - d.x;
+      this.ty = d.ty + e.clientY - d.y;
+      this.clampPan();
+      return;
+    }
     const p = this.toPainting(e);
-    if (this.drag.kind === 'rect') this.draft = [this.drag.start, p];
-    else {
-      const d = this.drag;
+    if (d.kind === 'rect') this.draft = [d.start, p];
+    else
       this.regions = this.regions.map((r) =>
         r.id === d.id ? { ...r, geometry: moveVertex(d.geometry, d.k, p) } : r,
       );
-    }
   }
 
   private onUp(e: PointerEvent): void {
     const d = this.drag;
+    if (d?.kind === 'pan') {
+      // the click that follows a pan must not select a region
+      setTimeout(() => {
+        if (this.drag === d) this.drag = undefined;
+      });
+      if (d.moved) this.scheduleDetail();
+      return;
+    }
     this.drag = undefined;
     if (!d) return;
     if (d.kind === 'rect') {
@@ -340,18 +549,25 @@ export class ApHeatmap extends LitElement {
       this.emit('ap-region-drawn', { geometry: { kind: 'polygon', rings: [pts], fillRule: 'nonzero' } });
   }
 
-  /** Keyboard: Enter closes a polygon, Escape cancels a drawing. */
+  /** Keyboard: Enter closes a polygon, Escape cancels a drawing; +, − and 0 zoom. */
   override connectedCallback(): void {
     super.connectedCallback();
     this.addEventListener('keydown', this.onKey);
   }
   override disconnectedCallback(): void {
     this.removeEventListener('keydown', this.onKey);
+    clearTimeout(this.detailTimer);
     super.disconnectedCallback();
   }
   private onKey = (e: KeyboardEvent) => {
     if (this.drawMode === 'polygon' && e.key === 'Enter') this.closePolygon();
     if (e.key === 'Escape') this.draft = undefined;
+    const onLayer = e.composedPath()[0] === this.renderRoot.querySelector('svg.layer');
+    if (this.zoomable && onLayer && !e.ctrlKey && !e.metaKey) {
+      if (e.key === '+' || e.key === '=') this.zoomBy(1.6);
+      else if (e.key === '-') this.zoomBy(1 / 1.6);
+      else if (e.key === '0') this.fit();
+    }
   };
 
   private onRegionKey(e: KeyboardEvent, r: UiRegion): void {
@@ -367,9 +583,14 @@ export class ApHeatmap extends LitElement {
       this.select(r.id);
     } else if (e.key === 'Delete' || e.key === 'Backspace') {
       e.preventDefault();
-      this.emit('ap-region-delete', { id: r.id });
+      if (r.locked) this.emit('ap-region-locked', { id: r.id });
+      else this.emit('ap-region-delete', { id: r.id });
     } else if (moves[e.key] && r.id === this.selected) {
       e.preventDefault();
+      if (r.locked) {
+        this.emit('ap-region-locked', { id: r.id });
+        return;
+      }
       const geometry = translate(r.geometry, ...moves[e.key]);
       this.regions = this.regions.map((x) => (x.id === r.id ? { ...x, geometry } : x));
       this.emit('ap-region-edited', { id: r.id, geometry });

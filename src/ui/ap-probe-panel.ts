@@ -5,7 +5,11 @@
  * {dimension, suite, label, probability, target} where `target` is the label target that explains that answer
  * (POST it as a job's target for the heatmap). `ap-probe-answers` {answers, selection} reports every answer
  * set received; `ap-probe-dimension` {selection} the dimension the user asked for. Setting `selection`
- * ("suite/dimension", e.g. from the URL) asks for it when the painting has no answers for it yet.
+ * ("suite/dimension", e.g. from the URL) asks for it when the painting has no answers for it yet. "All
+ * dimensions" asks every dimension of the default suites in one request. While CLIP works, the panel says for
+ * how long it has been asking (the first question of a session loads the text encoder: 10–15 s on a CPU). The
+ * catalog's label of the painting for a dimension (`GET /api/paintings/:id/catalog-truth`) is marked among the
+ * answers, with its rank when it is not in the top five.
  *
  * @example
  * <ap-probe-panel .api=${api} painting=${id} selection="style/style" @ap-probe-select=${(e) => show(e.detail.target)}></ap-probe-panel>
@@ -21,6 +25,8 @@ export interface ProbeAnswerUi {
   top: { label: string; p: number; prompt?: string }[];
   /** The label-set target explaining the top answer (labels with their prompt ensembles). */
   explain?: Extract<Target, { kind: 'label' }>;
+  /** The catalog's label for this dimension (when the painting's catalog row has one that matches a label). */
+  truth?: { label: string | null; value: string | null; field: string | null };
 }
 
 export interface ProbeSelectDetail {
@@ -43,6 +49,8 @@ export class ApProbePanel extends LitElement {
     choice: { state: true },
     busy: { state: true },
     error: { state: true },
+    elapsed: { state: true },
+    asked: { state: true },
   };
   declare api: Api | undefined;
   /** Painting id. */
@@ -57,7 +65,13 @@ export class ApProbePanel extends LitElement {
   declare choice: string;
   declare busy: boolean;
   declare error: string;
+  /** Seconds since the pending question was asked. */
+  declare elapsed: number;
+  /** What is being asked (for the status line). */
+  declare asked: string;
   private asking = new Set<string>();
+  private timer?: ReturnType<typeof setInterval>;
+  private startedAt = 0;
 
   static override styles = css`
     :host { display: block; font-size: 14px; }
@@ -77,6 +91,9 @@ export class ApProbePanel extends LitElement {
     .fill { height: 100%; background: #0b5cad; display: block; }
     .p { text-align: right; font-variant-numeric: tabular-nums; }
     .empty { color: #4a4a4a; }
+    .asking progress { width: 60px; vertical-align: middle; }
+    .answer.truth { border-color: #1b6e3a; }
+    .badge { font-size: 11px; font-weight: 600; color: #fff; background: #1b6e3a; border-radius: 3px; padding: 0 4px; }
     .error { color: #a00000; }
   `;
 
@@ -91,6 +108,23 @@ export class ApProbePanel extends LitElement {
     this.choice = '';
     this.busy = false;
     this.error = '';
+    this.elapsed = 0;
+    this.asked = '';
+  }
+
+  override disconnectedCallback(): void {
+    clearInterval(this.timer);
+    super.disconnectedCallback();
+  }
+
+  private setBusy(on: boolean): void {
+    this.busy = on;
+    clearInterval(this.timer);
+    if (on) {
+      this.startedAt = performance.now();
+      this.elapsed = 0;
+      this.timer = setInterval(() => (this.elapsed = (performance.now() - this.startedAt) / 1000), 500);
+    }
   }
 
   private emit(name: string, detail: unknown): void {
@@ -124,32 +158,69 @@ export class ApProbePanel extends LitElement {
   }
 
   /** Asks the server for one "suite/dimension" and adds (or replaces) its answers. */
-  async ask(selection: string): Promise<void> {
+  ask(selection: string): Promise<void> {
     const [suite, dimension] = selection.split('/');
-    if (!this.api || !this.painting || !suite || !dimension || this.asking.has(selection)) return;
-    this.asking.add(selection);
-    this.busy = true;
+    return this.askMany([suite], dimension ? [dimension] : [], selection, `${dimension}`);
+  }
+
+  /** Asks every dimension of the default suites in one request. */
+  askAll(): Promise<void> {
+    const suites = this.suites.filter((s) => s.origin === 'default').map((s) => s.name);
+    return this.askMany(suites, [], '*', 'every dimension');
+  }
+
+  private async askMany(suites: string[], dimensions: string[], key: string, what: string): Promise<void> {
+    if (!this.api || !this.painting || !suites.length || !suites[0] || this.asking.has(key)) return;
+    this.asking.add(key);
+    this.asked = what;
+    this.setBusy(true);
     this.error = '';
     const painting = this.painting;
     try {
-      const res = await this.api.probe(painting, { suites: [suite], dimensions: [dimension], topK: 5 });
+      // every label's rank is kept (topK 100): the catalog's label may be far down
+      const res = await this.api.probe(painting, { suites, dimensions, topK: 100 });
       if (painting !== this.painting) return;
-      const a = res.images[0]?.answers[dimension];
-      if (!a) throw new Error(`the answer has no dimension ${dimension}`);
-      const answer: ProbeAnswerUi = {
-        dimension,
-        suite,
-        top: a.ranked.map((r) => ({ label: r.label, p: r.probability, prompt: r.prompt })),
-        explain: a.explain,
-      };
-      this.answers = [answer, ...this.answers.filter((x) => x.dimension !== dimension)];
-      this.emit('ap-probe-answers', { answers: this.answers, selection });
+      const answers = res.images[0]?.answers ?? {};
+      const names = dimensions.length ? dimensions : Object.keys(answers);
+      if (!names.length || names.some((d) => !answers[d]))
+        throw new Error(`the answer has no dimension ${names.find((d) => !answers[d]) ?? ''}`);
+      const fresh: ProbeAnswerUi[] = names.map((dimension) => {
+        const a = answers[dimension];
+        const info = res.dimensions.find((d) => d.name === dimension);
+        return {
+          dimension,
+          suite: info?.suite ?? suites[0],
+          top: a.ranked.map((r) => ({ label: r.label, p: r.probability, prompt: r.prompt })),
+          explain: a.explain,
+          truth: this.answers.find((x) => x.dimension === dimension)?.truth,
+        };
+      });
+      this.answers = [...fresh, ...this.answers.filter((x) => !names.includes(x.dimension))];
+      this.emit('ap-probe-answers', { answers: this.answers, selection: key });
+      void this.loadTruth(painting, fresh);
     } catch (e) {
-      this.error = `Cannot ask CLIP about ${dimension}: ${(e as Error).message}`;
+      this.error = `Cannot ask CLIP about ${what}: ${(e as Error).message}`;
     } finally {
-      this.asking.delete(selection);
-      this.busy = this.asking.size > 0;
+      this.asking.delete(key);
+      this.setBusy(this.asking.size > 0);
     }
+  }
+
+  /** The catalog's label of each answered dimension (no catalog or no match: nothing marked). */
+  private async loadTruth(painting: string, answers: ProbeAnswerUi[]): Promise<void> {
+    for (const a of answers) {
+      if (a.truth || !a.suite || !this.api) continue;
+      try {
+        const t = await this.api.catalogTruth(painting, a.suite, a.dimension);
+        if (painting !== this.painting) return;
+        this.answers = this.answers.map((x) =>
+          x.dimension === a.dimension ? { ...x, truth: { label: t.label, value: t.value, field: t.field } } : x,
+        );
+      } catch {
+        /* no catalog label: nothing to mark */
+      }
+    }
+    this.emit('ap-probe-answers', { answers: this.answers, selection: '' });
   }
 
   private select(d: ProbeAnswerUi, t: ProbeAnswerUi['top'][number]): void {
@@ -180,28 +251,51 @@ export class ApProbePanel extends LitElement {
             this.emit('ap-probe-dimension', { selection: this.choice });
             void this.ask(this.choice);
           }}>Ask CLIP</button>
+          <button type="button" name="ask-all" ?disabled=${this.busy || !this.painting || !this.suites.length} @click=${() => void this.askAll()}
+            title="every dimension of the default suites (style, period, content, scene, artifacts) in one request">All dimensions</button>
         </div>`
       : nothing;
     return html`${asker}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${
         this.answers.length
-          ? this.answers.map(
-              (d) => html`<h3>${d.dimension}${d.suite ? html` <small>(${d.suite})</small>` : nothing}</h3>
-                <div role="list" aria-label=${`CLIP's answers for ${d.dimension}`}>
-                  ${d.top.slice(0, this.limit).map((t) => {
-                    const key = `${d.dimension}/${t.label}`;
-                    return html`<div role="listitem"><button class="answer" type="button" aria-pressed=${this.selected === key} data-label=${t.label}
-                      ?disabled=${!t.prompt} aria-label=${`${d.dimension}: ${t.label}, ${(100 * t.p).toFixed(1)} percent; show its heatmap`}
-                      @click=${() => this.select(d, t)}>
-                      <span class="name" title=${t.label}>${t.label}</span><span class="track"><span class="fill" style="width:${x(t.p).toFixed(1)}%"></span></span>
-                      <span class="p">${(100 * t.p).toFixed(1)}%</span></button></div>`;
-                  })}
-                </div>`,
-            )
-          : html`<p class="empty">${this.busy ? 'Asking CLIP…' : 'No answers yet: choose a dimension and ask CLIP.'}</p>`
+          ? this.answers.map((d) => this.renderAnswer(d, x))
+          : this.busy
+            ? nothing
+            : html`<p class="empty">No answers yet: choose a dimension and ask CLIP.</p>`
       }
-      ${this.busy && this.answers.length ? html`<p class="empty" role="status">Asking CLIP…</p>` : nothing}`;
+      ${
+        this.busy
+          ? html`<p class="empty asking" role="status"><progress aria-label="asking CLIP"></progress> Asking CLIP about ${this.asked}… ${Math.floor(this.elapsed)} s${
+              this.elapsed > 3 ? ' (the first question loads the text encoder: 10–15 s on a CPU)' : ''
+            }</p>`
+          : nothing
+      }`;
+  }
+
+  private renderAnswer(d: ProbeAnswerUi, x: (v: number) => number) {
+    const truth = d.truth?.label ?? undefined;
+    const shown = d.top.slice(0, this.limit);
+    const rank = truth ? d.top.findIndex((t) => t.label === truth) : -1;
+    const row = (t: ProbeAnswerUi['top'][number], i: number) => {
+      const key = `${d.dimension}/${t.label}`;
+      const isTruth = t.label === truth;
+      return html`<div role="listitem"><button class="answer ${isTruth ? 'truth' : ''}" type="button" aria-pressed=${this.selected === key} data-label=${t.label}
+        ?disabled=${!t.prompt} aria-label=${`${d.dimension}: ${t.label}, ${(100 * t.p).toFixed(1)} percent${isTruth ? ', the catalog label' : ''}; show its heatmap`}
+        @click=${() => this.select(d, t)}>
+        <span class="name" title=${t.label}>${i >= this.limit ? html`<small>#${i + 1}</small> ` : nothing}${t.label}${isTruth ? html` <b class="badge" title=${`catalog ${d.truth?.field}: ${d.truth?.value}`}>catalog</b>` : nothing}</span><span class="track"><span class="fill" style="width:${x(t.p).toFixed(1)}%"></span></span>
+        <span class="p">${(100 * t.p).toFixed(1)}%</span></button></div>`;
+    };
+    return html`<h3>${d.dimension}${d.suite ? html` <small>(${d.suite})</small>` : nothing}</h3>
+      <div role="list" aria-label=${`CLIP's answers for ${d.dimension}`}>
+        ${shown.map(row)}
+        ${rank >= this.limit ? row(d.top[rank], rank) : nothing}
+      </div>
+      ${
+        d.truth && !truth && d.truth.value
+          ? html`<p class="empty">Catalog ${d.truth.field}: “${d.truth.value}” (matches none of the labels)</p>`
+          : nothing
+      }`;
   }
 }
 

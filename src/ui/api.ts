@@ -2,7 +2,9 @@
  * A small typed client of the artprobe server API (`/api/...`): paintings (list, upload, import by URL),
  * explanation jobs (create, poll, maps), zero-shot probes and suites, embedding tables and maps, W3C
  * annotations, region metrics, catalogs, health.
- * Errors are thrown as `ApiError` with the server's message.
+ * Collection work too: catalog and expert-region imports with previews, deleting paintings, versioned region
+ * saves, batches with progress, cancel and resume, and their agreement summaries.
+ * Errors are thrown as `ApiError` with the server's message (and status: 409 for a stale region version).
  *
  * @example
  * const api = new Api('');
@@ -31,9 +33,28 @@ import type {
   Suite,
   SuiteSummary,
 } from '../server/schemas.ts';
+import type {
+  Batch,
+  BatchCreate,
+  BatchSummary,
+  CatalogPreview,
+  CatalogTruth,
+  RegionRevisionResult,
+  RegionsImportResult,
+} from '../server/schemas/collections.ts';
 import { parseNpy } from './npy.ts';
 
 // The API's shapes, from the server's schemas (one definition; the UI cannot drift from the server).
+export type {
+  Batch,
+  BatchCreate,
+  BatchSummary,
+  CatalogPreview,
+  CatalogTruth,
+  RegionRevisionResult,
+  RegionsImportResult,
+} from '../server/schemas/collections.ts';
+export { REGION_PROPS } from '../server/schemas/region-props.ts';
 export type {
   EmbeddingMap,
   EmbeddingTable,
@@ -56,6 +77,7 @@ export type MetricRow = Omit<MetricRowBody, MetricName> & Record<MetricName, num
 const NO_SCORES: Record<MetricName, null> = {
   pointing: null,
   pointingTol: null,
+  pointingShape: null,
   energy: null,
   massAccuracy: null,
   rankAccuracy: null,
@@ -204,6 +226,81 @@ export class Api {
   }
   exportUrl(paintingId: string): string {
     return `${this.base}/api/paintings/${paintingId}/export`;
+  }
+  /** Deletes a painting with its jobs, maps and regions. */
+  deletePainting(id: string): Promise<unknown> {
+    return this.request(`/api/paintings/${id}`, { method: 'DELETE' });
+  }
+  /** Cancels a queued or running job. */
+  cancelJob(id: string): Promise<unknown> {
+    return this.request(`/api/jobs/${id}/cancel`, { method: 'POST' });
+  }
+  private upload1<T>(path: string, file: Blob): Promise<T> {
+    const form = new FormData();
+    form.append('file', file, (file as File).name ?? 'upload');
+    return this.request(path, { method: 'POST', body: form });
+  }
+  /** What a catalog file would match (nothing stored). */
+  previewCatalog(file: Blob): Promise<CatalogPreview> {
+    return this.upload1('/api/catalogs/preview', file);
+  }
+  /** Imports a catalog: matched rows become the paintings' metadata. */
+  importCatalog(file: Blob): Promise<{ matched: number; rows: number }> {
+    return this.upload1('/api/catalogs', file);
+  }
+  /** Imports (or with dryRun, previews) an expert-region file: W3C, COCO, LabelMe or VIA. */
+  importRegions(file: Blob, opts: { dryRun?: boolean; lock?: boolean } = {}): Promise<RegionsImportResult> {
+    const q = new URLSearchParams();
+    if (opts.dryRun) q.set('dryRun', 'true');
+    if (opts.lock === false) q.set('lock', 'false');
+    return this.upload1(`/api/annotations/import${q.size ? `?${q}` : ''}`, file);
+  }
+  /**
+   * Saves a region's new version (made on `baseVersion`); 409 when the server has another version, 423 when
+   * it is locked. `annotation` omitted: only the lock changes.
+   */
+  saveRegion(
+    id: string,
+    rev: { baseVersion: number; annotation?: W3CAnnotation; locked?: boolean },
+  ): Promise<RegionRevisionResult> {
+    return this.json(`/api/annotations/${id}/revisions`, 'POST', rev);
+  }
+  /** One annotation as the server has it. */
+  annotation(id: string): Promise<Annotation> {
+    return this.request(`/api/annotations/${id}`);
+  }
+  createBatch(req: BatchCreate): Promise<Batch> {
+    return this.json('/api/batches', 'POST', req);
+  }
+  batches(): Promise<Batch[]> {
+    return this.request('/api/batches');
+  }
+  batch(id: string, items = false): Promise<Batch> {
+    return this.request(`/api/batches/${id}${items ? '?items=true' : ''}`);
+  }
+  cancelBatch(id: string): Promise<Batch> {
+    return this.request(`/api/batches/${id}/cancel`, { method: 'POST' });
+  }
+  resumeBatch(id: string): Promise<Batch> {
+    return this.request(`/api/batches/${id}/resume`, { method: 'POST' });
+  }
+  deleteBatch(id: string): Promise<unknown> {
+    return this.request(`/api/batches/${id}`, { method: 'DELETE' });
+  }
+  /** The batch's agreement with expert regions (state `computing` while scores are being computed). */
+  batchSummary(id: string): Promise<BatchSummary> {
+    return this.request(`/api/batches/${id}/summary`);
+  }
+  batchCsvUrl(id: string): string {
+    return `${this.base}/api/batches/${id}/summary.csv`;
+  }
+  batchMapsUrl(id: string): string {
+    return `${this.base}/api/batches/${id}/maps.zip`;
+  }
+  /** The catalog's label of a painting for a probe dimension. */
+  catalogTruth(paintingId: string, suite: string, dimension: string): Promise<CatalogTruth> {
+    const q = new URLSearchParams({ suite, dimension });
+    return this.request(`/api/paintings/${paintingId}/catalog-truth?${q}`);
   }
 }
 

@@ -64,6 +64,12 @@ export class JobListController implements ReactiveController {
     return [...this.slots.values()].flatMap((s) => (s.job ? [s.job] : []));
   }
 
+  /** Forgets one method × target (so that `run` starts it again, e.g. after a cancel). */
+  forget(method: string, target: Target): void {
+    this.slots.delete(JobListController.key(method, target));
+    this.host.requestUpdate();
+  }
+
   /** Forgets every slot (a new painting or view); jobs still running finish unseen. */
   clear(): void {
     this.slots = new Map();
@@ -89,8 +95,9 @@ export class JobListController implements ReactiveController {
       this.host.requestUpdate();
       this.hooks.onMap?.();
     } catch (e) {
-      slot.error = (e as Error).message;
-      this.hooks.onError?.(slot.error);
+      const cancelled = slot.job?.state === 'cancelled' || /\bcancelled\b/.test((e as Error).message);
+      slot.error = cancelled ? 'cancelled' : (e as Error).message;
+      if (!cancelled) this.hooks.onError?.(slot.error);
       this.host.requestUpdate();
     }
   }
@@ -108,7 +115,9 @@ export class JobListController implements ReactiveController {
           signed: j?.result?.signed,
           score: j?.result?.score,
           state: s?.error
-            ? 'failed'
+            ? s.error === 'cancelled'
+              ? 'cancelled'
+              : 'failed'
             : s?.map
               ? 'done'
               : ((j?.state === 'done' ? 'running' : j?.state) ?? 'queued'),

@@ -67,11 +67,20 @@ export function composite(
   return canvas.toDataURL('image/jpeg', 0.82);
 }
 
-/** Regions of a painting's annotations, at the painting's size. */
+/** Regions of a painting's annotations, at the painting's size, each with its annotation document. */
 export async function paintingRegions(
   api: Api,
   p: Painting,
-): Promise<{ id: string; label: string; dimension?: string; geometry: Geometry }[]> {
+): Promise<
+  {
+    id: string;
+    label: string;
+    dimension?: string;
+    description?: string;
+    geometry: Geometry;
+    doc: Record<string, unknown>;
+  }[]
+> {
   const page = await api.annotations(p.id);
   const out = [];
   for (const doc of page.items ?? []) {
@@ -84,7 +93,9 @@ export async function paintingRegions(
       id: String(doc.id ?? r.id).replace(/^urn:uuid:/, ''),
       label: r.label,
       dimension: r.dimension,
+      description: r.description,
       geometry,
+      doc: doc as Record<string, unknown>,
     });
   }
   return out;

@@ -2,7 +2,8 @@
  * The view state lives in the URL hash, so any view can be shared or bookmarked:
  * `#/gallery?q=wave&style=Ukiyo-e`, `#/painting/<id>?prompts=a%20wave|a%20boat&method=chefer-all&prompt=0&opacity=0.6`,
  * `#/painting/<id>?probe=style/style&answer=Baroque` (a zero-shot answer's heatmap),
- * `#/map?source=collection&color=style` or `#/map?source=tables:<id>,<id>&method=umap&color=set`.
+ * `#/map?source=collection&color=style` or `#/map?source=tables:<id>,<id>&method=umap&color=set`,
+ * `#/summary/<batch id>?metric=energy&dim=style&method=rollout` (a batch's agreement summary).
  * Unknown or malformed values fall back to defaults (never an error).
  *
  * @example
@@ -11,7 +12,11 @@
  */
 import type { Scheme } from './colormap.ts';
 
-export type Route = 'gallery' | 'painting' | 'map';
+export type Route = 'gallery' | 'painting' | 'map' | 'summary';
+
+/** The tabs of the painting view's side panel. */
+export const PANEL_TABS = ['maps', 'regions', 'clip', 'agreement', 'export'] as const;
+export type PanelTab = (typeof PANEL_TABS)[number];
 
 export interface ViewState {
   route: Route;
@@ -42,6 +47,17 @@ export interface ViewState {
   source: string;
   mapMethod: 'pca' | 'umap';
   color: string;
+  /** Percentile clipping of the colour range: 'auto' (99 for pixel gradients) or 100, 99.5, 99, 95. */
+  clip: string;
+  /** The grid's rows share one colour scale per method. */
+  shared: boolean;
+  /** The painting view's side panel. */
+  tab: PanelTab;
+  /** Summary route: batch id, ranking metric, dimension ('' = all), method of the disagreement view. */
+  batch?: string;
+  metric: string;
+  dim: string;
+  worst: string;
 }
 
 export const DEFAULT_STATE: ViewState = {
@@ -53,7 +69,7 @@ export const DEFAULT_STATE: ViewState = {
   method: 'chefer-all',
   prompt: 0,
   compare: '',
-  opacity: 0.6,
+  opacity: 0.7,
   threshold: 0,
   contours: false,
   overlay: true,
@@ -64,7 +80,17 @@ export const DEFAULT_STATE: ViewState = {
   source: 'collection',
   mapMethod: 'pca',
   color: 'style',
+  clip: 'auto',
+  shared: false,
+  tab: 'maps',
+  metric: 'auroc',
+  dim: '',
+  worst: '',
 };
+
+const CLIPS = ['auto', '100', '99.5', '99', '95'];
+const METRICS = ['auroc', 'energy', 'pointing', 'iouTopK'];
+const DIMS = ['content', 'scene', 'style', 'period', 'artifact', '(none)'];
 
 const FILTER_FIELDS = ['style', 'period', 'origin', 'artist'];
 const clamp01 = (v: number, d: number) => (Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : d);
@@ -84,6 +110,10 @@ export function parseState(hash: string): ViewState {
     s.route = 'painting';
     s.painting = parts[1];
   } else if (parts[0] === 'map') s.route = 'map';
+  else if (parts[0] === 'summary' && parts[1] && /^[0-9a-f-]{36}$/.test(parts[1])) {
+    s.route = 'summary';
+    s.batch = parts[1];
+  }
   const p = new URLSearchParams(query);
   s.q = p.get('q') ?? '';
   for (const f of FILTER_FIELDS) {
@@ -117,6 +147,20 @@ export function parseState(hash: string): ViewState {
   if (/^tables:[0-9a-f-]{36}(,[0-9a-f-]{36})*$/.test(source)) s.source = source;
   if (p.get('method') === 'umap' && s.route === 'map') s.mapMethod = 'umap';
   s.color = p.get('color') ?? DEFAULT_STATE.color;
+  const clip = p.get('clip') ?? '';
+  if (CLIPS.includes(clip)) s.clip = clip;
+  s.shared = p.get('shared') === '1';
+  const tab = p.get('tab') ?? '';
+  if ((PANEL_TABS as readonly string[]).includes(tab)) s.tab = tab as PanelTab;
+  if (s.route === 'summary') {
+    const metric = p.get('metric') ?? '';
+    if (METRICS.includes(metric)) s.metric = metric;
+    const dim = p.get('dim') ?? '';
+    if (DIMS.includes(dim)) s.dim = dim;
+    const worst = p.get('method') ?? '';
+    if (/^[a-z-]{1,40}$/.test(worst)) s.worst = worst;
+    s.method = s.methods[0] ?? DEFAULT_STATE.method;
+  }
   return s;
 }
 
@@ -127,7 +171,12 @@ export function parseState(hash: string): ViewState {
  * formatState({ ...DEFAULT_STATE, route: 'map', color: 'origin' }); // '#/map?color=origin'
  */
 export function formatState(s: ViewState): string {
-  const path = s.route === 'painting' && s.painting ? `/painting/${s.painting}` : `/${s.route}`;
+  const path =
+    s.route === 'painting' && s.painting
+      ? `/painting/${s.painting}`
+      : s.route === 'summary' && s.batch
+        ? `/summary/${s.batch}`
+        : `/${s.route === 'summary' ? 'gallery' : s.route}`;
   const p = new URLSearchParams();
   if (s.route === 'gallery') {
     if (s.q) p.set('q', s.q);
@@ -146,6 +195,13 @@ export function formatState(s: ViewState): string {
     if (s.view !== DEFAULT_STATE.view) p.set('view', s.view);
     if (s.probe) p.set('probe', s.probe);
     if (s.probe && s.answer) p.set('answer', s.answer);
+    if (s.clip !== DEFAULT_STATE.clip) p.set('clip', s.clip);
+    if (s.shared) p.set('shared', '1');
+    if (s.tab !== DEFAULT_STATE.tab) p.set('tab', s.tab);
+  } else if (s.route === 'summary') {
+    if (s.metric !== DEFAULT_STATE.metric) p.set('metric', s.metric);
+    if (s.dim) p.set('dim', s.dim);
+    if (s.worst) p.set('method', s.worst);
   } else {
     if (s.source !== DEFAULT_STATE.source) p.set('source', s.source);
     if (s.mapMethod !== DEFAULT_STATE.mapMethod) p.set('method', s.mapMethod);

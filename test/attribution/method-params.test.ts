@@ -4,12 +4,15 @@
  * types, unknown choices and parameters) with the same messages, and shares the methods' constants.
  */
 import { describe, expect, it } from 'vitest';
+import { GRAD_ECLIP_HEADS as GRAD_ECLIP_HEADS_OF_METHOD } from '../../src/attribution/grad-eclip.ts';
 import { IG_BASELINES as IG_BASELINES_OF_METHOD } from '../../src/attribution/integrated-gradients.ts';
 import {
   DEFAULT_BATCH,
+  GRAD_ECLIP_HEADS,
   HEAD_FUSIONS,
   IG_BASELINES,
   isMethodId,
+  MAP_NORMALISATIONS,
   METHOD_PARAMS,
   OCCLUSION_FILLS,
   validateMethodParams,
@@ -18,7 +21,10 @@ import { OCCLUSION_FILLS as OCCLUSION_FILLS_OF_METHOD } from '../../src/attribut
 import { METHODS } from '../../src/attribution/registry.ts';
 import { HEAD_FUSIONS as HEAD_FUSIONS_OF_METHOD } from '../../src/attribution/rollout.ts';
 import { METHOD_IDS, type MethodId } from '../../src/attribution/types.ts';
-import { DEFAULT_BATCH as DEFAULT_BATCH_OF_METHODS } from '../../src/attribution/utils.ts';
+import {
+  DEFAULT_BATCH as DEFAULT_BATCH_OF_METHODS,
+  MAP_NORMALISATIONS as MAP_NORMALISATIONS_OF_METHODS,
+} from '../../src/attribution/utils.ts';
 
 interface ParamSchema {
   type?: string;
@@ -61,6 +67,8 @@ describe('method parameters (declarative schemas)', () => {
     expect(IG_BASELINES).toEqual(IG_BASELINES_OF_METHOD);
     expect(HEAD_FUSIONS).toEqual(HEAD_FUSIONS_OF_METHOD);
     expect(OCCLUSION_FILLS).toEqual(OCCLUSION_FILLS_OF_METHOD);
+    expect(MAP_NORMALISATIONS).toEqual(MAP_NORMALISATIONS_OF_METHODS);
+    expect(GRAD_ECLIP_HEADS).toEqual(GRAD_ECLIP_HEADS_OF_METHOD);
     expect(METHOD_IDS.every(isMethodId)).toBe(true);
     expect(isMethodId('nope')).toBe(false);
   });

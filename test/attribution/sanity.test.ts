@@ -31,7 +31,7 @@ describeShared('sanity checks of the attribution methods', ['toy/A', 'golden/mod
     );
     const pre = await clip.preprocess(images);
     const [target] = await prepareTargets(clip, [{ kind: 'prompt', prompt: 'a red circle' }]);
-    const methods = ['gradient', 'chefer-all', 'chefer-last', 'rollout'];
+    const methods = ['gradient', 'chefer-all', 'chefer-last', 'rollout', 'legrad', 'grad-eclip'];
     const original = new Map<string, Float32Array>();
     for (const [i, p] of pre.entries())
       for (const id of methods)
@@ -41,6 +41,7 @@ describeShared('sanity checks of the attribution methods', ['toy/A', 'golden/mod
         );
     // cascade: randomise the projection and post-LN, then blocks L-1, L-2, ... down to 0
     const cascade: Record<string, number>[] = [];
+    const constant: Record<string, number> = {};
     for (let k = 1; k <= L; k++) {
       const params = await loadClipParams(clip.dir, cfg);
       params.vision.lnPost = random.vision.lnPost;
@@ -52,7 +53,10 @@ describeShared('sanity checks of the attribution methods', ['toy/A', 'golden/mod
         let sum = 0;
         for (const [i, p] of pre.entries()) {
           const b = await attribute({ model: randomized, pixels: p.pixelValues }, { method: id, target });
-          sum += spearman(original.get(`${i}/${id}`) as Float32Array, b.values).rho;
+          const rho = spearman(original.get(`${i}/${id}`) as Float32Array, b.values).rho;
+          // a constant map (ReLU-based methods can give all zeros) keeps no ranking of the original: rho 0
+          if (Number.isNaN(rho)) constant[id] = (constant[id] ?? 0) + 1;
+          sum += Number.isNaN(rho) ? 0 : rho;
         }
         row[id] = sum / pre.length;
       }
@@ -66,11 +70,19 @@ describeShared('sanity checks of the attribution methods', ['toy/A', 'golden/mod
             (r, k) =>
               `  top ${k + 1} of ${L} blocks: ${methods.map((m) => `${m} ${r[m].toFixed(3)}`).join(', ')}`,
           )
-          .join('\n'),
+          .join('\n') +
+        `\n  constant randomised maps (counted as rho 0): ${JSON.stringify(constant)}`,
     );
     const half = cascade[Math.floor(L / 2) - 1];
     expect(half['chefer-all']).toBeLessThan(0.5);
     expect(half['chefer-last']).toBeLessThan(0.5);
+    // LeGrad reads the last two blocks: it loses the image as soon as the top block is random
+    expect(cascade[0].legrad).toBeLessThan(0.5);
+    expect(cascade[L - 1].legrad).toBeLessThan(0.5);
+    // Grad-ECLIP weighs the last block's values, which keep image structure from the blocks below (as |gradient|
+    // keeps edges); it must decorrelate by the full cascade
+    expect(cascade[L - 1]['grad-eclip']).toBeLessThan(0.5);
+    expect(cascade[L - 1]['grad-eclip']).toBeLessThan(cascade[0]['grad-eclip']);
     // |gradient| keeps image edges longer (as Adebayo et al. found); it must decorrelate by the full cascade
     expect(cascade[L - 1].gradient).toBeLessThan(0.5);
     expect(cascade[L - 1].gradient).toBeLessThan(cascade[0].gradient);
@@ -86,7 +98,15 @@ describeShared('sanity checks of the attribution methods', ['toy/A', 'golden/mod
         { kind: 'contrast' as const, a: 'a blue square', b: 'a red circle' },
       ],
     };
-    const methods = ['gradient', 'chefer-last', 'rollout', 'occlusion', 'gradient-x-input'].map((id) => ({
+    const methods = [
+      'gradient',
+      'chefer-last',
+      'rollout',
+      'occlusion',
+      'gradient-x-input',
+      'legrad',
+      'grad-eclip',
+    ].map((id) => ({
       id,
     }));
     await explainImage(clip, { ...req, methods }); // warm-up: the model materialises its backward weights once
@@ -164,7 +184,9 @@ describe('memory guard of backward passes on the wasm backend', () => {
     const shaped = (width: number, layers: number, tokens: number) =>
       ({ config: { vision: { width, layers } }, visionTokens: tokens }) as unknown as ClipModel;
     const check = (m: ClipModel, rows: number) => new TfjsEngine(m).checkGradientMemory(rows);
-    expect(() => check(shaped(1024, 24, 577), 1)).toThrow(/more than the wasm backend's 4 GB heap.*--engine onnx/);
+    expect(() => check(shaped(1024, 24, 577), 1)).toThrow(
+      /more than the wasm backend's 4 GB heap.*--engine onnx/,
+    );
     expect(() => check(shaped(768, 12, 50), 8)).not.toThrow();
     expect(() => check(shaped(768, 12, 197), 2)).not.toThrow();
   });

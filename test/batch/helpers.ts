@@ -15,6 +15,7 @@ import { describe } from 'vitest';
 import { findRedisServer } from '../../src/batch/redis.ts';
 import { repoRoot, sharedPath } from '../helpers/shared-data.ts';
 
+/** The CLI entry that runs from source (`node --import tsx CLI_ENTRY …`). */
 export const CLI_ENTRY = join(repoRoot, 'test', 'batch', 'cli-entry.ts');
 
 export interface CliProcess {

@@ -160,5 +160,68 @@ for (const s of shapes) {
         }
       }
     });
+
+    it('LeGrad readout gradients, Grad-ECLIP inputs (one head and the model heads), text attention gradients', async () => {
+      for (const from of [0, L - 1]) {
+        const [a, b] = [
+          await onnx.legradGradients(pixels, n, heads, from),
+          await tfjs.legradGradients(pixels, n, heads, from),
+        ];
+        expect(rel(a.scores, b.scores)).toBeLessThan(1e-4);
+        for (let l = 0; l < L; l++) {
+          expect(a.grads[l].length, `layer ${l}`).toBe(b.grads[l].length);
+          if (l < from) continue;
+          expect(rel(a.layerScores[l], b.layerScores[l]), `readout score ${l}`).toBeLessThan(1e-4);
+          expect(
+            note(`${s.act} LeGrad gradient ${l} from ${from}`, rel(a.grads[l], b.grads[l])),
+          ).toBeLessThan(1e-4);
+        }
+      }
+      for (const nh of [1, s.heads]) {
+        const [a, b] = [
+          await onnx.gradEclip(pixels, n, heads, nh),
+          await tfjs.gradEclip(pixels, n, heads, nh),
+        ];
+        expect(rel(a.scores, b.scores)).toBeLessThan(1e-4);
+        expect(rel(a.targetScores, b.targetScores)).toBeLessThan(1e-4);
+        for (const k of ['q', 'k', 'v'] as const) expect(rel(a[k], b[k]), k).toBeLessThan(1e-4);
+        expect(note(`${s.act} Grad-ECLIP ∂s/∂attn_output (${nh} heads)`, rel(a.grad, b.grad))).toBeLessThan(
+          1e-4,
+        );
+      }
+      // the model heads reproduce the model's own forward: its target is the usual score
+      const own = await tfjs.gradEclip(pixels, n, heads, s.heads);
+      expect(rel(own.targetScores, own.scores)).toBeLessThan(1e-5);
+      const C = cfg.text.contextLength;
+      const eot = [5, 1, 11];
+      const ids = new Int32Array(eot.length * C);
+      eot.forEach((e, r) => {
+        for (let j = 0; j <= e; j++) ids[r * C + j] = j === e ? 499 : (r * 31 + j * 17) % 400;
+      });
+      const image = Float32Array.of(...unit(E, 8), ...unit(E, 9), ...unit(E, 10));
+      for (const from of [0, cfg.text.layers - 1]) {
+        const [a, b] = [
+          await onnx.textAttentionGradients(ids, eot, image, from),
+          await tfjs.textAttentionGradients(ids, eot, image, from),
+        ];
+        expect(rel(a.scores, b.scores)).toBeLessThan(1e-4);
+        for (let l = 0; l < cfg.text.layers; l++) {
+          expect(a.probs[l].length, `text layer ${l}`).toBe(b.probs[l].length);
+          if (l < from) continue;
+          expect(maxAbsDiff(a.probs[l], b.probs[l]), `text probs ${l}`).toBeLessThan(1e-5);
+          expect(
+            note(`${s.act} text attention gradient ${l} from ${from}`, rel(a.grads[l], b.grads[l])),
+          ).toBeLessThan(1e-4);
+        }
+      }
+      // the text logit with the image held fixed is the usual image–text logit
+      const te = await tfjs.embedTexts(ids, eot);
+      const { scores } = await tfjs.textAttentionGradients(ids, eot, image, 0);
+      for (let r = 0; r < eot.length; r++) {
+        const t = te.subarray(r * E, (r + 1) * E);
+        const cos = t.reduce((acc, v, i) => acc + v * image[r * E + i], 0) / Math.hypot(...t);
+        expect(scores[r]).toBeCloseTo(tfjs.logitScale * cos, 3);
+      }
+    });
   });
 }

@@ -5,6 +5,7 @@ import {
   descendingOrder,
   energyPointingGame,
   iouTopK,
+  maskBoundingBox,
   nss,
   peakIndex,
   pointingGame,
@@ -137,5 +138,43 @@ describe('scoreMap', () => {
     expect(s.iouTopK).toBeCloseTo(1 / 3, 12);
     expect(s.auroc).toBeCloseTo(0.75, 12);
     expect(s.rankAccuracy).toBe(0.5);
+  });
+});
+
+describe('pointing on the bounding box, with the tolerance, and on the exact outline', () => {
+  // an L-shaped region in a 40 × 40 image: rows 0..29 of columns 0..9, and rows 20..29 of columns 0..29
+  const H = 40;
+  const W = 40;
+  const mask = new Uint8Array(H * W);
+  for (let i = 0; i < 30; i++) for (let j = 0; j < 10; j++) mask[i * W + j] = 1;
+  for (let i = 20; i < 30; i++) for (let j = 0; j < 30; j++) mask[i * W + j] = 1;
+  const peakAt = (i: number, j: number) => {
+    const m = new Float32Array(H * W);
+    m[i * W + j] = 1;
+    return m;
+  };
+  it('finds the tight box of a mask', () => {
+    expect(maskBoundingBox(mask, H, W)).toEqual({ x: 0, y: 0, w: 30, h: 30 });
+    expect(maskBoundingBox(new Uint8Array(4), 2, 2)).toBeUndefined();
+    expect(maskBoundingBox(u8([0, 0, 0, 1, 1, 0]), 2, 3)).toEqual({ x: 0, y: 1, w: 2, h: 1 });
+  });
+  it('a peak in the notch of the L: inside the box, outside the shape', () => {
+    const s = scoreMap(peakAt(5, 20), H, W, { mask });
+    expect([s.pointing, s.pointingTol, s.pointingShape]).toEqual([1, 1, 0]);
+  });
+  it('a peak 10 px right of the box: only the tolerance (15 px) counts it', () => {
+    const s = scoreMap(peakAt(25, 39), H, W, { mask });
+    expect([s.pointing, s.pointingTol, s.pointingShape]).toEqual([0, 1, 0]);
+    expect(scoreMap(peakAt(25, 39), H, W, { mask, tolerance: 5 }).pointingTol).toBe(0);
+  });
+  it('a peak on the shape counts everywhere; a given box overrides the mask box', () => {
+    const s = scoreMap(peakAt(25, 25), H, W, { mask });
+    expect([s.pointing, s.pointingTol, s.pointingShape]).toEqual([1, 1, 1]);
+    const boxed = scoreMap(peakAt(25, 25), H, W, { mask, box: { x: 0, y: 0, w: 10, h: 10 } });
+    expect([boxed.pointing, boxed.pointingShape]).toEqual([0, 1]);
+  });
+  it('an empty region points nowhere', () => {
+    const s = scoreMap(peakAt(0, 0), H, W, { mask: new Uint8Array(H * W) });
+    expect([s.pointing, s.pointingTol, s.pointingShape]).toEqual([0, 0, 0]);
   });
 });

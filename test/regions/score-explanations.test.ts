@@ -115,7 +115,10 @@ describe('scoreExplanations', () => {
     expect(report.notes).toEqual(['no regions for other.jpg (occlusion, "x")']);
     const text = formatScoreReport(report);
     expect(text).toMatch(/mean per method and dimension/);
-    expect(text.split('\n')[0]).toMatch(/^painting\s+region\s+dimension\s+method\s+prompt\s+PG/);
+    expect(text.split('\n')[0]).toMatch(
+      /^painting\s+region\s+dimension\s+method\s+prompt\s+PG box\s+PG box@tol\s+PG shape\s+energy/,
+    );
+    expect(report.rows.every((r) => [0, 1].includes(r.pointingShape))).toBe(true);
   });
   it('names a missing manifest', async () => {
     await expect(scoreExplanations(join(dir, 'nope'), [])).rejects.toThrow(/no manifest.json/);
@@ -193,6 +196,19 @@ describe('artprobe regions score', () => {
     await expect(
       run(['regions', 'score', '--explanations', dir, '--annotations', join(dir, 'missing.json')]),
     ).rejects.toThrow(/cannot read annotations/);
+  });
+  it('--help says which pointing game is which', () => {
+    const program = new Command('artprobe').exitOverride();
+    register(program);
+    const score = program.commands
+      .find((c) => c.name() === 'regions')
+      ?.commands.find((c) => c.name() === 'score');
+    let help = '';
+    score?.configureOutput({ writeOut: (s) => (help += s) });
+    score?.outputHelp();
+    expect(help).toMatch(/PG box\s+\(pointing\)\s+on the region's bounding box/);
+    expect(help).toMatch(/PG box@tol\s+\(pointingTol\)/);
+    expect(help).toMatch(/PG shape\s+\(pointingShape\)\s+on the region's exact outline/);
   });
   it('converts regions to W3C', async () => {
     const target = join(dir, 'out.jsonld');

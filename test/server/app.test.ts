@@ -60,6 +60,8 @@ describeShared(
         maxUploadBytes: 400_000,
         maxPixels: 2_000_000,
         modelsDir: join(dir, 'models'),
+        // the import test serves its images from 127.0.0.1 (refused by default: test/server/security.test.ts)
+        allowPrivateFetch: true,
       });
       await app.artprobe.modelReady;
     });

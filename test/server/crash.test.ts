@@ -1,6 +1,7 @@
 /**
  * Crash safety: `artprobe serve` is killed with SIGKILL while a slow job runs; after a restart the SQLite
- * index passes `integrity_check`, an earlier result is intact, and the killed job is re-queued.
+ * index passes `integrity_check` (checked by the server at start too), the stale workspace lock of the killed
+ * server is taken over, an earlier result is intact, and the killed job is re-queued (attempt 2 of 3).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -112,6 +113,8 @@ describeShared('server crash safety (SIGKILL during a job)', ['toy/A/model', 'to
     s1.child.kill('SIGKILL');
     await new Promise((r) => s1.child.once('exit', r));
 
+    // the lock of the killed server is left behind, naming its pid
+    expect(JSON.parse(readFileSync(join(ws, 'serve.lock'), 'utf8')).pid).toBe(s1.child.pid);
     // the database file as the kill left it
     const db = new Database(join(ws, 'artprobe.db'));
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -122,6 +125,7 @@ describeShared('server crash safety (SIGKILL during a job)', ['toy/A/model', 'to
 
     const s2 = await startServer(ws);
     children.push(s2.child);
+    expect(JSON.parse(readFileSync(join(ws, 'serve.lock'), 'utf8')).pid).toBe(s2.child.pid);
     const killed = (await api(s2, `/api/jobs/${slowId}`)).body as {
       state: string;
       attempts: number;
@@ -141,8 +145,12 @@ describeShared('server crash safety (SIGKILL during a job)', ['toy/A/model', 'to
     expect(((await api(s2, `/api/jobs/${fastId}/maps/overlay.png`)).body as Buffer).equals(overlay)).toBe(
       true,
     );
-    const health = (await api(s2, '/api/health')).body as { jobs: { total: number } };
+    const health = (await api(s2, '/api/health')).body as {
+      jobs: { total: number };
+      workspace: { integrity: string };
+    };
     expect(health.jobs.total).toBe(2);
+    expect(health.workspace.integrity).toBe('ok');
     expect((await postJson(s2, `/api/jobs/${slowId}/cancel`, {})).status).toBe(200);
     s2.child.kill('SIGTERM');
     await new Promise((r) => s2.child.once('exit', r));

@@ -217,6 +217,10 @@ describeBrowser('Lit elements', () => {
         'ap-metrics-panel',
         'ap-job-progress',
         'ap-region-editor',
+        'ap-colorbar',
+        'ap-import-panel',
+        'ap-batch-panel',
+        'ap-summary-view',
         'ap-gallery',
         'ap-embedding-map',
         'ap-painting-view',
@@ -236,11 +240,29 @@ describeBrowser('Lit elements', () => {
     );
     server = await serveDir(dir, {
       'GET /api/paintings': () => [],
-      'GET /api/health': () => ({ model: { id: 'toy', state: 'ready' } }),
+      // the shape the server answers: the model's name is in model.info
+      'GET /api/health': () => ({
+        status: 'ok',
+        model: {
+          state: 'ready',
+          source: '/models/toy-clip',
+          error: null,
+          hint: null,
+          info: { id: 'toy-clip', dir: '/models/toy-clip', imageSize: 224, patchSize: 32 },
+        },
+      }),
+      'GET /api/batches': () => [],
       'GET /api/suites': () => [
         { name: 'style', origin: 'default', dimensions: ['style'] },
         { name: 'shapes', origin: 'workspace', dimensions: ['colour', 'caption'] },
       ],
+      [`GET /api/paintings/${PID}/catalog-truth`]: () => ({
+        paintingId: PID,
+        dimension: 'colour',
+        field: 'colour',
+        value: 'Blue (ultramarine)',
+        label: 'blue',
+      }),
       [`POST /api/paintings/${PID}/probe`]: (body) => {
         probeRequests.push(JSON.parse(body));
         return PROBE_RESULT;
@@ -406,7 +428,7 @@ describeBrowser('Lit elements', () => {
     await p.locator('ap-overlay-controls input[name=contours]').check();
     expect(await p.evaluate(() => (window as unknown as Record<string, unknown>).s)).toEqual({
       overlay: true,
-      opacity: 0.6,
+      opacity: 0.7,
       threshold: 0,
       contours: true,
       scheme: 'inferno',
@@ -448,9 +470,17 @@ describeBrowser('Lit elements', () => {
     expect(await p.locator('ap-small-multiples button[aria-pressed=true]').getAttribute('data-method')).toBe(
       'rollout',
     );
+    // the number says what it is; rollout's row says its maps do not depend on the prompt
     expect(
       await p.locator('ap-small-multiples button[data-method=rollout][data-prompt="2"] .tag').textContent(),
-    ).toBe('-0.25');
+    ).toBe('score -0.25');
+    expect(await p.locator('ap-small-multiples .head[role=rowheader]').allTextContents()).toEqual([
+      expect.stringMatching(/^chefer-all\s*relevance \(a\.u\.\)$/),
+      expect.stringMatching(/^rollout\s*attention share\s*same map for every prompt$/),
+    ]);
+    // every finished cell has its own colour bar with its numbers
+    expect(await p.locator('ap-small-multiples .range').count()).toBe(2);
+    expect(await p.locator('ap-small-multiples .range').first().textContent()).toMatch(/^\s*0\s+0\.99\s*$/);
     await p.locator('ap-small-multiples button[data-method=chefer-all][data-prompt="1"]').click();
     expect(await p.evaluate(() => (window as unknown as Record<string, unknown>).cell)).toEqual({
       method: 'chefer-all',
@@ -467,6 +497,7 @@ describeBrowser('Lit elements', () => {
       const W = window as unknown as Record<string, unknown> & { Api: new (b: string) => unknown };
       Object.assign(el, { api: new W.Api(''), painting: pid });
       el.addEventListener('ap-probe-select', (e) => (W.sel = (e as CustomEvent).detail));
+      el.addEventListener('ap-probe-answers', (e) => (W.answers = (e as CustomEvent).detail));
       el.addEventListener('ap-probe-dimension', (e) => (W.dim = (e as CustomEvent).detail));
     }, PID);
     // the dimensions of every suite, grouped by suite
@@ -475,11 +506,25 @@ describeBrowser('Lit elements', () => {
       await p.locator('ap-probe-panel optgroup').evaluateAll((g) => g.map((x) => x.getAttribute('label'))),
     ).toEqual(['style', 'shapes']);
     await p.locator('ap-probe-panel select[name=probe-dimension]').selectOption('shapes/colour');
+    // a slow answer: the panel says what it asks and for how long (not just "Asking CLIP…")
+    await p.route('**/probe', async (route) => {
+      await new Promise((r) => setTimeout(r, 1600));
+      await route.continue();
+    });
     await p.locator('ap-probe-panel button[name=ask]').click();
+    await expect
+      .poll(() => p.locator('ap-probe-panel .asking').textContent(), { timeout: 3000 })
+      .toMatch(/Asking CLIP about colour… 1 s/);
     await expect
       .poll(() => p.locator('ap-probe-panel .p').allTextContents())
       .toEqual(['60.0%', '30.0%', '10.0%']);
-    expect(probeRequests).toEqual([{ suites: ['shapes'], dimensions: ['colour'], topK: 5 }]);
+    await p.unroute('**/probe');
+    expect(probeRequests).toEqual([{ suites: ['shapes'], dimensions: ['colour'], topK: 100 }]);
+    // the catalog's label is marked among the answers
+    await expect
+      .poll(() => p.locator('ap-probe-panel button.answer.truth').getAttribute('data-label'))
+      .toBe('blue');
+    expect(await p.locator('ap-probe-panel button.answer.truth .badge').textContent()).toBe('catalog');
     expect(await p.evaluate(() => (window as unknown as Record<string, unknown>).dim)).toEqual({
       selection: 'shapes/colour',
     });
@@ -525,6 +570,14 @@ describeBrowser('Lit elements', () => {
       .poll(() => p.locator('ap-probe-panel .error').textContent())
       .toMatch(/Cannot ask CLIP about colour: .*404/);
     expect(p.errors.filter((e) => !e.includes('404'))).toEqual([]);
+    // every dimension of the default suites in one request
+    probeRequests.length = 0;
+    await p.evaluate(
+      (pid) => Object.assign(document.querySelector('ap-probe-panel') as object, { painting: pid }),
+      PID,
+    );
+    await p.locator('ap-probe-panel button[name=ask-all]').click();
+    await expect.poll(() => probeRequests).toEqual([{ suites: ['style'], dimensions: [], topK: 100 }]);
   });
 
   it('<ap-metrics-panel> lists rows and marks the best method per region', async () => {
@@ -558,6 +611,25 @@ describeBrowser('Lit elements', () => {
     expect(
       await p.locator('ap-metrics-panel tbody tr').nth(1).locator('td[data-metric=iouTopK]').textContent(),
     ).toBe('–');
+    // ties (every map at 0 on the pointing game, or equal AUROC) mark nothing as best
+    await p.evaluate(() => {
+      const row = (method: string, auroc: number) => ({
+        regionId: 'b',
+        region: 'sea',
+        method,
+        prompt: 'the sea',
+        pointing: 0,
+        energy: 0,
+        auroc,
+        iouTopK: 0,
+      });
+      (document.querySelector('ap-metrics-panel') as HTMLElement & Record<string, unknown>).rows = [
+        row('chefer-all', 0.6),
+        row('rollout', 0.6),
+        row('occlusion', 0.5),
+      ];
+    });
+    expect(await p.locator('ap-metrics-panel td.best').count()).toBe(0);
   });
 
   it('<ap-job-progress> shows running and queued jobs only', async () => {
@@ -576,6 +648,22 @@ describeBrowser('Lit elements', () => {
         .first()
         .evaluate((e: HTMLProgressElement) => e.value / e.max),
     ).toBe(0.75);
+    expect(await p.locator('ap-job-progress .s').allTextContents()).toEqual(['3/4 (75%)', 'waiting']);
+    // a running job that has not reported its size yet says so (never "0/0"), and can be cancelled
+    await p.evaluate(() => {
+      const el = document.querySelector('ap-job-progress') as HTMLElement & Record<string, unknown>;
+      el.jobs = [{ id: 'd', label: 'occlusion · the sky', state: 'running', done: 0, total: 0 }];
+      el.addEventListener(
+        'ap-job-cancel',
+        (e) => ((window as unknown as Record<string, unknown>).cancel = (e as CustomEvent).detail),
+      );
+    });
+    expect(await p.locator('ap-job-progress .s').textContent()).toBe('starting…');
+    expect(await p.locator('ap-job-progress').textContent()).not.toContain('0/0');
+    await p.locator('ap-job-progress button[name=cancel-job]').click();
+    expect(await p.evaluate(() => (window as unknown as Record<string, unknown>).cancel)).toEqual({
+      id: 'd',
+    });
   });
 
   it('<ap-region-editor> names the next region, toggles the draw modes by mouse and keyboard, and asks to delete the selected region', async () => {
@@ -621,7 +709,7 @@ describeBrowser('Lit elements', () => {
     expect(await events()).toEqual([['ap-draw-mode', { mode: 'polygon' }]]);
     // the next region's label and dimension, as edited
     await el.getByRole('textbox', { name: 'Label' }).fill('horizon');
-    await el.getByRole('combobox', { name: 'Dimension' }).selectOption('scene');
+    await el.getByRole('combobox', { name: 'Dimension', exact: true }).selectOption('scene');
     expect((await events()).at(-1)).toEqual(['ap-region-draft', { label: 'horizon', dimension: 'scene' }]);
     // "Delete selected" only with a selection
     expect(await el.getByRole('button', { name: 'Delete selected' }).count()).toBe(0);
@@ -630,6 +718,32 @@ describeBrowser('Lit elements', () => {
     );
     await el.getByRole('button', { name: 'Delete selected' }).click();
     expect(await events()).toEqual([['ap-region-delete', { id: 'r2' }]]);
+    // the list: rename, dimension, lock; a locked region cannot be renamed or deleted
+    await p.evaluate(() => {
+      const el = document.querySelector('ap-region-editor') as HTMLElement & Record<string, unknown>;
+      const W = window as unknown as Record<string, unknown[]>;
+      for (const name of ['ap-region-rename', 'ap-region-dimension', 'ap-region-lock', 'ap-undo'])
+        el.addEventListener(name, (e) => W.events.push([name, (e as CustomEvent).detail]));
+      el.regions = [
+        { id: 'r1', label: 'sky', geometry: { kind: 'box', x: 0, y: 0, w: 4, h: 2 } },
+        { id: 'r2', label: 'sea', locked: true, geometry: { kind: 'box', x: 0, y: 2, w: 4, h: 2 } },
+      ];
+      el.canUndo = true;
+    });
+    await el.getByRole('textbox', { name: 'name of region sky' }).fill('clouds');
+    await el.getByRole('textbox', { name: 'name of region sky' }).press('Enter');
+    await el.getByRole('combobox', { name: 'dimension of region sky' }).selectOption('scene');
+    await el.getByRole('button', { name: 'unlock region sea' }).click();
+    await el.getByRole('button', { name: 'Undo' }).click();
+    expect(await events()).toEqual([
+      ['ap-region-rename', { id: 'r1', label: 'clouds' }],
+      ['ap-region-dimension', { id: 'r1', dimension: 'scene' }],
+      ['ap-region-lock', { id: 'r2', locked: false }],
+      ['ap-undo', {}],
+    ]);
+    expect(await el.getByRole('textbox', { name: 'name of region sea' }).isDisabled()).toBe(true);
+    expect(await el.getByRole('button', { name: 'delete region sea' }).isDisabled()).toBe(true);
+    expect(await el.getByRole('button', { name: 'Redo' }).isDisabled()).toBe(true);
     await saveScreenshot(p, 'component-region-editor');
     expect(p.errors).toEqual([]);
   });
@@ -669,13 +783,40 @@ describeBrowser('Lit elements', () => {
           )),
       );
     }, PAINTING);
-    expect(await p.locator('ap-gallery a.card').count()).toBe(3);
+    expect(await p.locator('ap-gallery .card').count()).toBe(3);
     await p.locator('ap-gallery select[name=origin]').selectOption('human');
-    expect(await p.locator('ap-gallery a.card').count()).toBe(2);
+    expect(await p.locator('ap-gallery .card').count()).toBe(2);
     await p.locator('ap-gallery input[name=q]').fill('kiss');
-    expect(await p.locator('ap-gallery a.card').allTextContents()).toEqual([
+    expect(await p.locator('ap-gallery .card').allTextContents()).toEqual([
       expect.stringContaining('The Kiss'),
     ]);
+    // filters set from outside (the URL, after navigating back) are what the selects show
+    await p.evaluate(() =>
+      Object.assign(document.querySelector('ap-gallery') as object, {
+        q: '',
+        filters: { style: 'Steampunk' },
+      }),
+    );
+    expect(await p.locator('ap-gallery select[name=style]').inputValue()).toBe('Steampunk');
+    expect(await p.locator('ap-gallery select[name=origin]').inputValue()).toBe('');
+    expect(await p.locator('ap-gallery .card').allTextContents()).toEqual([expect.stringContaining('Otter')]);
+    // tick paintings and delete them (after a confirmation)
+    await p.evaluate(() => Object.assign(document.querySelector('ap-gallery') as object, { filters: {} }));
+    await p.evaluate(() =>
+      document
+        .querySelector('ap-gallery')
+        ?.addEventListener(
+          'ap-delete',
+          (e) => ((window as unknown as Record<string, unknown>).del = (e as CustomEvent).detail),
+        ),
+    );
+    await p.locator('ap-gallery .card[data-id="1"] input[name=pick]').check();
+    await p.locator('ap-gallery .card[data-id="3"] input[name=pick]').check();
+    p.once('dialog', (d) => void d.accept());
+    await p.locator('ap-gallery button[name=delete-selected]').click();
+    expect(await p.evaluate(() => (window as unknown as Record<string, unknown>).del)).toEqual({
+      ids: ['1', '3'],
+    });
     await p
       .locator('ap-gallery input[type=file]')
       .setInputFiles({ name: 'new.png', mimeType: 'image/png', buffer: Buffer.from([137, 80, 78, 71]) });
@@ -743,10 +884,207 @@ describeBrowser('Lit elements', () => {
     expect(p.errors).toEqual([]);
   });
 
+  it('<ap-heatmap> leaves weak values untouched (transparency ramp), labels regions, keeps locked ones still, and zooms with the map and regions', async () => {
+    const p = await page('<ap-heatmap style="width:640px"></ap-heatmap>');
+    await p.evaluate((src) => {
+      const el = document.querySelector('ap-heatmap') as unknown as HTMLElement & Record<string, unknown>;
+      const map = new Float32Array(64 * 48);
+      for (let j = 0; j < 64; j++) for (let i = 0; i < 48; i++) map[i * 64 + j] = j / 63; // 0 → 1 left to right
+      Object.assign(el, {
+        src,
+        width: 64,
+        height: 48,
+        map,
+        opacity: 0.7,
+        zoomable: true,
+        regions: [
+          { id: 'r1', label: 'open box', geometry: { kind: 'box', x: 40, y: 5, w: 20, h: 10 } },
+          {
+            id: 'r2',
+            label: 'expert box',
+            locked: true,
+            geometry: { kind: 'box', x: 4, y: 30, w: 10, h: 10 },
+          },
+        ],
+      });
+      const W = window as unknown as Record<string, unknown[]>;
+      W.ev = [];
+      for (const n of ['ap-region-edited', 'ap-region-locked', 'ap-region-drawn'])
+        el.addEventListener(n, (e) => W.ev.push([n, (e as CustomEvent).detail]));
+    }, PAINTING);
+    await p.waitForTimeout(100);
+    const alpha = (x: number) =>
+      p
+        .locator('ap-heatmap canvas')
+        .evaluate(
+          (c: HTMLCanvasElement, x) =>
+            (c.getContext('2d') as CanvasRenderingContext2D).getImageData(x, 10, 1, 1).data[3],
+          x,
+        );
+    expect(await alpha(6)).toBe(0); // 10 % of the range: the painting is left untouched (no veil)
+    expect(await alpha(63)).toBe(Math.round(255 * 0.7)); // the strongest values at full opacity
+    expect(await alpha(25)).toBeGreaterThan(30); // in between: growing
+    // labels of the regions on the painting
+    expect(await p.locator('ap-heatmap text.rl').allTextContents()).toEqual(['open box', 'expert box']);
+    // a locked region: no handles, the arrow keys do not move it
+    await p.locator('ap-heatmap g.r[data-region=r2]').focus();
+    await p.keyboard.press('Enter');
+    expect(await p.locator('ap-heatmap circle.handle').count()).toBe(0);
+    await p.keyboard.press('ArrowRight');
+    expect(await p.evaluate(() => (window as unknown as Record<string, unknown[]>).ev.splice(0))).toEqual([
+      ['ap-region-locked', { id: 'r2' }],
+    ]);
+    await p.locator('ap-heatmap g.r[data-region=r1]').focus();
+    await p.keyboard.press('Enter');
+    expect(await p.locator('ap-heatmap circle.handle').count()).toBe(4);
+    // deep zoom: the painting, its map and its regions zoom together; drawing still gives painting pixels
+    await p.locator('ap-heatmap button[name=zoom-in]').click();
+    await p.locator('ap-heatmap button[name=zoom-in]').click();
+    expect(await p.locator('ap-heatmap .view').evaluate((v: HTMLElement) => v.style.transform)).toMatch(
+      /scale\(2\.56\)/,
+    );
+    await p.evaluate(() =>
+      Object.assign(document.querySelector('ap-heatmap') as object, { drawMode: 'rect' }),
+    );
+    const box = await p.locator('ap-heatmap .stage').boundingBox();
+    if (!box) throw new Error('no stage');
+    // the centre of the stage is the centre of the painting (zoomed around it)
+    await p.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await p.mouse.down();
+    await p.mouse.move(
+      box.x + box.width / 2 + box.width * 0.256,
+      box.y + box.height / 2 + box.height * 0.256,
+      { steps: 3 },
+    );
+    await p.mouse.up();
+    const drawn = (await p.evaluate(() => (window as unknown as Record<string, unknown[]>).ev.splice(0))) as [
+      string,
+      { geometry: Record<string, number> },
+    ][];
+    expect(drawn.at(-1)?.[1].geometry).toEqual({ kind: 'box', x: 32, y: 24, w: 6, h: 5 });
+    await p.locator('ap-heatmap button[name=zoom-fit]').click();
+    expect(await p.locator('ap-heatmap .view').evaluate((v: HTMLElement) => v.style.transform)).toMatch(
+      /scale\(1\)/,
+    );
+    expect(p.errors).toEqual([]);
+  });
+
+  it('<ap-small-multiples> makes pixel-gradient maps visible (percentile clipping), shares a scale per method row on request, and draws labelled regions on every cell', async () => {
+    const p = await page('<ap-small-multiples style="width:700px"></ap-small-multiples>');
+    await p.evaluate((src) => {
+      const el = document.querySelector('ap-small-multiples') as HTMLElement & Record<string, unknown>;
+      // a gradient map: weak noise everywhere and a few extreme pixels
+      let seed = 7;
+      const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+      const spiky = Float32Array.from({ length: 64 * 48 }, () => rnd() * 0.05);
+      for (const k of [100, 900, 2000]) spiky[k] = 1;
+      const smooth = (k: number) => Float32Array.from({ length: 64 * 48 }, (_, i) => k * ((i % 64) / 63));
+      Object.assign(el, {
+        src,
+        width: 64,
+        height: 48,
+        methods: ['gradient', 'chefer-all'],
+        prompts: ['a wave', 'a boat'],
+        cells: [
+          { method: 'gradient', prompt: 0, state: 'done', map: spiky, score: 1 },
+          { method: 'chefer-all', prompt: 0, state: 'done', map: smooth(1), score: 1 },
+          { method: 'chefer-all', prompt: 1, state: 'done', map: smooth(3), score: 2 },
+        ],
+        regions: [{ id: 'r1', label: 'wave', geometry: { kind: 'box', x: 10, y: 10, w: 20, h: 10 } }],
+      });
+    }, PAINTING);
+    await p.waitForTimeout(150);
+    const painted = () =>
+      p
+        .locator('ap-small-multiples button[data-method=gradient][data-prompt="0"] canvas')
+        .evaluate((c: HTMLCanvasElement) => {
+          const d = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(
+            0,
+            0,
+            c.width,
+            c.height,
+          ).data;
+          let n = 0;
+          for (let i = 3; i < d.length; i += 4) if (d[i] > 100) n++;
+          return n / (d.length / 4);
+        });
+    const visible = await painted();
+    console.log(`gradient map: ${(100 * visible).toFixed(1)}% of pixels clearly painted (auto clip)`);
+    expect(visible).toBeGreaterThan(0.3);
+    await p.evaluate(() =>
+      Object.assign(document.querySelector('ap-small-multiples') as object, { clip: '100' }),
+    );
+    await p.waitForTimeout(100);
+    expect(await painted()).toBeLessThan(0.01); // without clipping the extreme pixels wash the rest out
+    // each cell's own range, or one scale per method row
+    const ranges = await p
+      .locator('ap-small-multiples .range')
+      .evaluateAll((rs) => rs.map((r) => [r.getAttribute('data-lo'), r.getAttribute('data-hi')]));
+    expect(ranges).toEqual([
+      ['0', expect.any(String)],
+      ['0', '1'],
+      ['0', '3'],
+    ]);
+    await p.evaluate(() =>
+      Object.assign(document.querySelector('ap-small-multiples') as object, { shared: true, clip: 'auto' }),
+    );
+    expect(await p.locator('ap-small-multiples .range').count()).toBe(0);
+    const bars = await p
+      .locator('ap-small-multiples .rowbar ap-colorbar')
+      .evaluateAll((bs) =>
+        bs.map((b) => [b.getAttribute('data-method'), (b as unknown as { domain: number[] }).domain]),
+      );
+    expect(bars).toEqual([
+      ['gradient', [0, expect.any(Number)]],
+      ['chefer-all', [0, 3]],
+    ]);
+    expect(await p.locator('ap-small-multiples ap-colorbar[data-method=chefer-all]').textContent()).toContain(
+      'chefer-all: relevance (a.u.)',
+    );
+    // regions with their labels on the cells
+    expect(await p.locator('ap-small-multiples button[data-prompt="0"] text.rl').allTextContents()).toEqual([
+      'wave',
+      'wave',
+    ]);
+    await saveScreenshot(p, 'component-small-multiples-scales');
+    expect(p.errors).toEqual([]);
+  });
+
+  it('<ap-colorbar> shows numbers and the unit; signed maps are symmetric around zero', async () => {
+    const p = await page('<ap-colorbar style="width:300px"></ap-colorbar>');
+    await p.evaluate(() =>
+      Object.assign(document.querySelector('ap-colorbar') as object, {
+        domain: [-2, 2],
+        signed: true,
+        unit: 'score per pixel',
+      }),
+    );
+    expect(await p.locator('ap-colorbar .tick').allTextContents()).toEqual(['-2', '-1', '0', '1', '2']);
+    expect(await p.locator('ap-colorbar .unit').textContent()).toBe('score per pixel · red +, blue −');
+    await p.evaluate(() =>
+      Object.assign(document.querySelector('ap-colorbar') as object, {
+        domain: [0, 0.0004],
+        signed: false,
+        clip: 99,
+        unit: '|∂score/∂pixel|',
+      }),
+    );
+    expect(await p.locator('ap-colorbar .tick').allTextContents()).toEqual([
+      '0',
+      '1e-4',
+      '2e-4',
+      '3e-4',
+      '4e-4',
+    ]);
+    expect(await p.locator('ap-colorbar .unit').textContent()).toContain('clipped at p99');
+    expect(await p.locator('ap-colorbar .ramp').count()).toBe(1); // the transparent start of the ramp
+    await saveScreenshot(p, 'component-colorbar');
+  });
+
   it('<ap-app> renders the gallery route from the URL and <ap-painting-view> asks for its painting', async () => {
     const p = await page('<ap-app></ap-app>');
     await p.locator('ap-app ap-gallery').waitFor();
-    expect(await p.locator('ap-app .health').textContent()).toContain('toy');
+    expect(await p.locator('ap-app .health').textContent()).toMatch(/model toy-clip · 224px, patch 32/);
     await p.evaluate(() => (location.hash = '#/map?color=origin'));
     await p.locator('ap-app ap-embedding-map').waitFor();
     expect(await p.locator('ap-app nav a[aria-current=page]').textContent()).toBe('Embedding map');

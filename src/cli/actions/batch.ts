@@ -64,7 +64,7 @@ export interface BatchStatusCliOptions {
   run?: string;
   slowest: number;
   failures: number;
-  prefix: string;
+  prefix?: string;
   json?: boolean;
 }
 
@@ -141,7 +141,7 @@ export async function runBatch(o: BatchCliOptions): Promise<BatchOutcome> {
   const run = plan.spec.name;
   const redis = await connectRedis(url);
   try {
-    const submit = await submitRun(redis, url, plan, { prefix: o.prefix, retryFailed: o.retryFailed });
+    const submit = await submitRun(redis, plan, { prefix: o.prefix, retryFailed: o.retryFailed });
     say(
       `run ${run}: ${plan.spec.images} paintings × ${plan.spec.methods.length} method group(s) × ${plan.spec.targets.length} target(s) = ${submit.jobs} jobs; ` +
         `enqueued ${submit.enqueued}, already done ${submit.done}, already queued ${submit.queued}, parked ${submit.parked}` +
@@ -150,7 +150,7 @@ export async function runBatch(o: BatchCliOptions): Promise<BatchOutcome> {
     const outcome: BatchOutcome = { run, submit, detached: !!o.detach };
     if (o.detach) {
       say(
-        `follow it with: artprobe batch status --redis ${redactUrl(url)} --run ${run} (or run this command again)`,
+        `follow it with: artprobe batch status --redis ${redactUrl(url)}${o.prefix !== 'artprobe' ? ` --prefix ${o.prefix}` : ''} --run ${run} (or run this command again)`,
       );
       if (o.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
       return outcome;
@@ -169,7 +169,7 @@ export async function runBatch(o: BatchCliOptions): Promise<BatchOutcome> {
     const watchStart = Date.now();
     let firstDone: number | undefined;
     let hinted = false;
-    const progress = await watchRun(redis, url, run, {
+    const progress = await watchRun(redis, run, {
       prefix: o.prefix,
       onUpdate: (p) => {
         firstDone ??= p.done + p.failed;
@@ -203,7 +203,7 @@ export async function runBatch(o: BatchCliOptions): Promise<BatchOutcome> {
     });
     bar?.stop();
     outcome.progress = progress;
-    const status = await runStatus(redis, url, run, { prefix: o.prefix, slowest: 0, failures: 1000 });
+    const status = await runStatus(redis, run, { prefix: o.prefix, slowest: 0, failures: 1000 });
     const store = await openStore(plan.spec.out);
     try {
       const spec = (await getRun(redis, run, o.prefix)) ?? plan.spec;
@@ -234,12 +234,13 @@ export async function runBatch(o: BatchCliOptions): Promise<BatchOutcome> {
  * @example
  * await runBatchStatus({ redis: 'redis://127.0.0.1:6379', run: 'museum', slowest: 10, failures: 20, prefix: 'artprobe' });
  */
-export async function runBatchStatus(o: BatchStatusCliOptions): Promise<void> {
+export async function runBatchStatus(opts: BatchStatusCliOptions): Promise<void> {
+  const o = { ...opts, prefix: opts.prefix ?? 'artprobe' };
   const url = need(o.redis, '--redis');
   const redis = await connectRedis(url);
   try {
     if (o.run) {
-      const s = await runStatus(redis, url, o.run, {
+      const s = await runStatus(redis, o.run, {
         prefix: o.prefix,
         slowest: o.slowest,
         failures: o.failures,
@@ -250,7 +251,7 @@ export async function runBatchStatus(o: BatchStatusCliOptions): Promise<void> {
     const runs = await listRuns(redis, o.prefix);
     const rows = [];
     for (const spec of runs) {
-      const q = openRunQueue(url, spec.name, o.prefix);
+      const q = openRunQueue(redis, spec.name, o.prefix);
       try {
         rows.push({
           run: spec.name,

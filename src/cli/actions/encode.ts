@@ -1,11 +1,13 @@
 /**
  * The work of `artprobe encode` (options are declared in `../commands/encode.ts`): image and text embeddings
- * and the logits table.
+ * and the logits table. Texts are checked (not empty) and those longer than CLIP's context are reported before
+ * anything is encoded.
  *
  * @example
  * await runEncode({ model: 'openai/clip-vit-base-patch32', image: ['a.jpg'], text: ['a cat'], json: true });
  */
 import { loadClip } from '../../core/clip.ts';
+import { checkPromptLengths, reportTruncatedPrompts } from './prompt-check.ts';
 
 /** Options of `artprobe encode`. */
 export interface EncodeOptions {
@@ -45,8 +47,12 @@ export function formatLogitsTable(images: string[], texts: string[], logits: num
 export async function runEncode(opts: EncodeOptions): Promise<void> {
   if (opts.image.length === 0 && opts.text.length === 0)
     throw new Error('encode: give at least one --image or --text');
+  checkPromptLengths(opts.text, '--text');
+  if (opts.maxPixels !== undefined && !(Number.isInteger(opts.maxPixels) && opts.maxPixels > 0))
+    throw new Error(`--max-pixels must be a positive integer, got ${opts.maxPixels}`);
   const clip = await loadClip(opts.model, opts.maxPixels ? { maxPixels: opts.maxPixels } : {});
   try {
+    reportTruncatedPrompts(clip, opts.text);
     const r = await clip.logits(opts.image, opts.text);
     const [imageRaw, textRaw, logits] = [r.imageEmbeds, r.textEmbeds, r.logitsPerImage];
     const imageEmbeds = imageRaw.map(normalise);

@@ -1,6 +1,8 @@
 /**
  * The work of `artprobe regions score` and `artprobe regions convert` (options are declared in
- * `../commands/regions.ts`): score saliency maps against expert regions, convert region files to W3C.
+ * `../commands/regions.ts`): score saliency maps against expert regions, convert region files to W3C. Scores
+ * carry three pointing games: `pointing` on each region's bounding box, `pointingTol` on the box with
+ * `--tolerance` pixels, `pointingShape` on the exact outline.
  *
  * @example
  * await runRegionsScore({ explanations: 'out', annotations: 'annotations.jsonld', tolerance: '15', json: true });

@@ -10,6 +10,7 @@ import { getMethod } from '../../attribution/registry.ts';
 import { VIEW_KINDS, type ViewKind } from '../../attribution/views.ts';
 import { loadClip } from '../../core/clip.ts';
 import { buildReport } from '../../report/build-report.ts';
+import { checkPromptLengths } from './prompt-check.ts';
 
 /** Options of `artprobe report`, as commander parses them. */
 export interface ReportCliOptions {
@@ -47,6 +48,7 @@ export async function runReport(o: ReportCliOptions): Promise<void> {
   if (!(Number.isInteger(o.maxSide) && o.maxSide >= 64 && o.maxSide <= 4096))
     throw new Error(`--max-side must be an integer in 64..4096, got ${o.maxSide}`);
   if (o.prompt.some((p) => !p.trim())) throw new Error('--prompt values must be non-empty');
+  checkPromptLengths(o.prompt, '--prompt');
   const dims =
     o.dimensions === 'none'
       ? []

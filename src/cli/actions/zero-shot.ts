@@ -1,6 +1,7 @@
 /**
  * The work of `artprobe probe zero-shot` (options are declared in `../commands/zero-shot.ts`): zero-shot labels
- * of paintings along suite dimensions, optionally scored against a catalog and explained.
+ * of paintings along suite dimensions, optionally scored against a catalog and explained. Label prompts
+ * longer than CLIP's context are reported before anything is encoded.
  *
  * @example
  * await runZeroShotCommand({ model: 'M', image: ['a.jpg'], suite: [], truth: [], top: 5, logitScale: 100,
@@ -22,6 +23,7 @@ import {
   type ZeroShotInput,
   zeroShotTables,
 } from '../../probe/zero-shot.ts';
+import { reportTruncatedPrompts } from './prompt-check.ts';
 
 /** Options of `artprobe probe zero-shot`, as commander parses them. */
 export interface ZeroShotCliOptions {
@@ -100,6 +102,10 @@ export async function runZeroShotCommand(o: ZeroShotCliOptions): Promise<void> {
     ? catalog.rows.map((r) => ({ name: r.name, input: r.image }))
     : (o.image as string[]);
   const clip = await loadClip(o.model);
+  reportTruncatedPrompts(
+    clip,
+    dims.flatMap((d) => d.labels.flatMap((l) => l.prompts)),
+  );
   const bar =
     !o.quiet && !o.json && process.stderr.isTTY
       ? new cliProgress.SingleBar(

@@ -87,7 +87,7 @@ export function register(program: Command): void {
     .option('--run <name>', 'the run')
     .option('--slowest <n>', 'slowest jobs to list', positiveInt('--slowest'), 10)
     .option('--failures <n>', 'failures to list', positiveInt('--failures'), 20)
-    .option('--prefix <prefix>', 'Redis key prefix', 'artprobe')
+    .option('--prefix <prefix>', 'Redis key prefix (default: "artprobe")')
     .option('--json', 'print JSON')
     .action(async (_o: unknown, cmd: Command) => {
       const { runBatchStatus } = await import('../actions/batch.ts');

@@ -1,15 +1,18 @@
 /**
  * `artprobe explain`: saliency maps for paintings, written as .npy maps, PNG overlays and manifest.json.
- * The work is in `../actions/explain.ts`, loaded only when the command runs.
+ * Every option is checked before the model is loaded: values by type and range, each `--param` must name a
+ * method of `--method`, and the tiles view must stay within `--max-tiles`; prompts longer than CLIP's 77
+ * tokens are reported. The work is in `../actions/explain.ts`, loaded only when the command runs.
  *
  * @example
  * artprobe explain --model ../shared/toy/A/model --image img.png --prompt "a red circle" \
- *   --method chefer-all,occlusion --view pad --out out/
+ *   --method chefer-all,occlusion,legrad,grad-eclip --view pad --text-relevance --out out/
  */
 import type { Command } from 'commander';
 import type { TargetSpec } from '../../attribution/target.ts';
 import { METHOD_IDS } from '../../attribution/types.ts';
 import type { ExplainOptions } from '../actions/explain.ts';
+import { CLI_MAX_TILES, choiceOption, intOption, numberOption, VIEW_CHOICES } from './parse-options.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -76,15 +79,36 @@ export function register(program: Command): void {
       [],
     )
     .requiredOption('--method <ids>', `comma-separated: ${METHOD_IDS.join(', ')}`)
-    .option('--view <kind>', `crop (CLIP's centre crop), pad (letterbox) or tiles`, 'crop')
-    .option('--tile-overlap <f>', 'minimum overlap of tiles (0..1)', Number.parseFloat, 0.25)
+    .option(
+      '--view <kind>',
+      `crop (CLIP's centre crop), pad (letterbox) or tiles`,
+      choiceOption('--view', VIEW_CHOICES),
+      'crop',
+    )
+    .option(
+      '--tile-overlap <f>',
+      'minimum overlap of tiles, in [0, 1)',
+      numberOption('--tile-overlap', 0, 1, { maxExclusive: true }),
+      0.25,
+    )
+    .option(
+      '--max-tiles <n>',
+      `most tiles per painting with --view tiles (checked before any work; at most ${CLI_MAX_TILES.max})`,
+      intOption('--max-tiles', 1, CLI_MAX_TILES.max),
+      CLI_MAX_TILES.default,
+    )
     .option(
       '--param <method.name=value>',
-      'a method parameter, e.g. integrated-gradients.steps=16; repeatable',
+      'a parameter of a method given in --method, e.g. integrated-gradients.steps=16; repeatable',
       collect,
       [],
     )
-    .option('--opacity <f>', 'overlay opacity 0..1', Number.parseFloat, 0.6)
+    .option('--opacity <f>', 'overlay opacity 0..1', numberOption('--opacity', 0, 1), 0.6)
+    .option(
+      '--text-relevance',
+      "also explain the words: each prompt token's share of the relevance (Chefer et al.'s text side), " +
+        'as text_relevance: [{token, value}] in the manifest entries of --prompt targets',
+    )
     .requiredOption('--out <dir>', 'output folder (manifest.json is merged, not overwritten)')
     .option('--quiet', 'no progress bar')
     .action(async (o: ExplainOptions) => {

@@ -13,6 +13,7 @@
  */
 import type { Command } from 'commander';
 import type { LinearOpts, MapOpts, RatingsOpts, SepOpts } from '../actions/probe.ts';
+import { choiceOption } from './parse-options.ts';
 
 /**
  * Returns the `probe` command group, creating it on first use.
@@ -44,26 +45,31 @@ export function register(program: Command): void {
 
 // ------------------------------------------------------------------ option parsing helpers
 
-function parseIntOpt(name: string, min: number): (v: string) => number {
+const INT_RE = /^\s*[+-]?\d+\s*$/;
+const NUM_RE = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
+function parseIntOpt(name: string, min: number, max = 1_000_000_000): (v: string) => number {
   return (v) => {
-    const x = Number(v);
+    const x = INT_RE.test(v) ? Number(v) : Number.NaN;
     if (!Number.isInteger(x) || x < min) throw new Error(`--${name} must be an integer ≥ ${min}, got '${v}'`);
+    if (x > max) throw new Error(`--${name} must be at most ${max}, got '${v}'`);
     return x;
   };
 }
 
-function parsePositive(name: string): (v: string) => number {
+function parsePositive(name: string, max = 1e12): (v: string) => number {
   return (v) => {
-    const x = Number(v);
-    if (!(x > 0)) throw new Error(`--${name} must be a positive number, got '${v}'`);
+    const x = NUM_RE.test(v) ? Number(v) : Number.NaN;
+    if (!(x > 0) || !Number.isFinite(x)) throw new Error(`--${name} must be a positive number, got '${v}'`);
+    if (x > max) throw new Error(`--${name} must be at most ${max}, got '${v}'`);
     return x;
   };
 }
 
 function parseKs(v: string): number[] {
-  const ks = v.split(',').map((s) => Number(s.trim()));
-  if (ks.some((k) => !Number.isInteger(k) || k < 0))
-    throw new Error(`--pca must be a comma list of integers ≥ 0 (0 = no PCA), got '${v}'`);
+  const ks = v.split(',').map((s) => (INT_RE.test(s) ? Number(s.trim()) : Number.NaN));
+  if (ks.some((k) => !Number.isInteger(k) || k < 0 || k > 100_000))
+    throw new Error(`--pca must be a comma list of integers in 0..100000 (0 = no PCA), got '${v}'`);
   return ks;
 }
 
@@ -77,7 +83,7 @@ function addLinear(probe: Command): void {
     .option('--column <name>', "embedding column (CSV: 'prefix*' for numbered columns)")
     .option('--meta <file>', 'metadata table for a .npy file (parquet/CSV, same rows)')
     .requiredOption('--label <column>', 'label column')
-    .option('--cv <k>', 'number of folds', parseIntOpt('cv', 2), 5)
+    .option('--cv <k>', 'number of folds', parseIntOpt('cv', 2, 1000), 5)
     .option('--group-by <column>', 'grouped folds: rows sharing this column stay in one fold')
     .option('--folds <file[:key]>', 'given fold id per row (JSON array; -1 drops a row)')
     .option('--test <file>', 'train on --embeddings, test on this file')
@@ -88,7 +94,7 @@ function addLinear(probe: Command): void {
     .option('--per <column>', 'also report accuracy per value of this column (evaluated rows)')
     .option('--min-class <n>', 'drop classes with fewer rows', parseIntOpt('min-class', 1), 10)
     .option('--C <c>', 'inverse L2 strength', parsePositive('C'), 1)
-    .option('--seed <n>', 'seed of the fold shuffle', parseIntOpt('seed', 0), 0)
+    .option('--seed <n>', 'seed of the fold shuffle', parseIntOpt('seed', 0, 2 ** 32 - 1), 0)
     .option('--json', 'print one JSON object')
     .option('--out <dir>', 'write report.json and report.md here')
     .action(async (o: LinearOpts) => {
@@ -107,7 +113,7 @@ function addSeparability(probe: Command): void {
     .requiredOption('--ai <file>', 'AI-generated embeddings')
     .option('--column <name>', 'embedding column')
     .option('--pca <k,...>', 'PCA sizes (0 = raw embeddings)', parseKs, [2, 10, 50, 0])
-    .option('--cv <k>', 'k-fold cross-validation instead of one split', parseIntOpt('cv', 2))
+    .option('--cv <k>', 'k-fold cross-validation instead of one split', parseIntOpt('cv', 2, 1000))
     .option('--folds <file[:key]>', 'given fold id per row of [human; ai]')
     .option('--group-by <column>', 'AI column (e.g. prompt) kept on one side of the split / in one fold')
     .option('--human-group-by <column>', 'human column (e.g. objectid) for grouped folds')
@@ -115,7 +121,7 @@ function addSeparability(probe: Command): void {
     .option('--test-ai <file>', 'held-out AI test set (needs --test-human)')
     .option('--float32', 'cast embeddings to float32 first (as the authors notebook)')
     .option('--per <column>', 'accuracy per value of this column (present in both files, or AI only)')
-    .option('--seed <n>', 'seed of the default split / folds', parseIntOpt('seed', 0), 42)
+    .option('--seed <n>', 'seed of the default split / folds', parseIntOpt('seed', 0, 2 ** 32 - 1), 42)
     .option('--json', 'print one JSON object')
     .option('--out <dir>', 'write report.json and report.md here')
     .action(async (o: SepOpts) => {
@@ -135,15 +141,15 @@ function addRatings(probe: Command): void {
     .requiredOption('--embeddings <file>', 'embeddings with rating columns (e.g. AI-Pastiche)')
     .option('--column <name>', 'embedding column')
     .requiredOption('--ratings <a,b,...>', 'rating columns')
-    .option('--cv <k>', 'number of folds', parseIntOpt('cv', 2), 5)
+    .option('--cv <k>', 'number of folds', parseIntOpt('cv', 2, 1000), 5)
     .option('--group-by <column>', 'grouped folds (e.g. prompt)')
     .option('--folds <file[:key]>', 'given fold id per row')
     .option(
       '--human <file>',
       'human embeddings: adds the Spearman of the out-of-fold AI-ness score with each rating',
     )
-    .option('--pca <k>', 'PCA size of the AI-ness classifier', parseIntOpt('pca', 0), 50)
-    .option('--seed <n>', 'seed of the folds', parseIntOpt('seed', 0), 0)
+    .option('--pca <k>', 'PCA size of the AI-ness classifier', parseIntOpt('pca', 0, 100_000), 50)
+    .option('--seed <n>', 'seed of the folds', parseIntOpt('seed', 0, 2 ** 32 - 1), 0)
     .option('--json', 'print one JSON object')
     .option('--out <dir>', 'write report.json and report.md here')
     .action(async (o: RatingsOpts) => {
@@ -162,10 +168,10 @@ function addMap(probe: Command): void {
     )
     .requiredOption('--embeddings <files...>', 'embedding files (stacked in order)')
     .option('--column <name>', 'embedding column')
-    .option('--method <m>', 'pca | umap', 'pca')
+    .option('--method <m>', 'pca | umap', choiceOption('--method', ['pca', 'umap']), 'pca')
     .requiredOption('--out <file>', 'output: .json, .csv or .npy (n × 2 float64)')
-    .option('--seed <n>', 'UMAP seed', parseIntOpt('seed', 0), 42)
-    .option('--neighbors <n>', 'UMAP neighbours', parseIntOpt('neighbors', 2), 15)
+    .option('--seed <n>', 'UMAP seed', parseIntOpt('seed', 0, 2 ** 32 - 1), 42)
+    .option('--neighbors <n>', 'UMAP neighbours', parseIntOpt('neighbors', 2, 1000), 15)
     .option('--json', 'print the summary as one JSON object')
     .action(async (o: MapOpts) => {
       const { runMapProbe } = await import('../actions/probe.ts');

@@ -1,6 +1,7 @@
 /**
  * `artprobe regions`: expert regions and how well saliency maps agree with them.
  *   regions score   --explanations DIR --annotations FILE [--format F] [--tolerance PX] [--json]
+ *                   (pointing game on the bounding box, on the box ± tolerance, and on the exact outline)
  *   regions convert --annotations FILE [--format F] --out FILE.jsonld   (any format → W3C Web Annotation)
  * The work is in `../actions/regions.ts`, loaded only when a subcommand runs.
  *
@@ -10,6 +11,13 @@
 import type { Command } from 'commander';
 import { REGION_FORMATS } from '../../regions/load.ts';
 import type { RegionsConvertOptions, RegionsScoreOptions } from '../actions/regions.ts';
+import { choiceOption, numberOption } from './parse-options.ts';
+
+/** `--tolerance`: checked as a number of pixels, kept as given (the action reads it). */
+const tolerance = (v: string): string => {
+  numberOption('--tolerance', 0, 100_000)(v);
+  return v;
+};
 
 /**
  * Adds the `regions` command group.
@@ -26,10 +34,28 @@ export function register(program: Command): void {
     .description(
       'score the maps of an `artprobe explain` folder against expert regions (table per painting x region x method x prompt)',
     )
+    .addHelpText(
+      'after',
+      `
+Pointing game, three ways (Zhang et al. 2016; 1 when the map's maximum falls inside, else 0):
+  PG box      (pointing)       on the region's bounding box, as Zhang et al. score it
+  PG box@tol  (pointingTol)    on the bounding box with --tolerance pixels around it (default 15, as Zhang et al.)
+  PG shape    (pointingShape)  on the region's exact outline (polygon, ellipse or mask)
+The other metrics (energy, mass, rank, AUROC, IoU@k, NSS) use the exact outline.`,
+    )
     .requiredOption('--explanations <dir>', 'folder with manifest.json written by `artprobe explain`')
     .requiredOption('--annotations <file>', 'regions file (W3C Web Annotation, COCO, LabelMe or VIA JSON)')
-    .option('--format <format>', `annotation format (${REGION_FORMATS.join(' | ')}); detected when omitted`)
-    .option('--tolerance <px>', 'pointing-game tolerance in pixels for the PG@tol column', '15')
+    .option(
+      '--format <format>',
+      `annotation format (${REGION_FORMATS.join(' | ')}); detected when omitted`,
+      choiceOption('--format', REGION_FORMATS),
+    )
+    .option(
+      '--tolerance <px>',
+      'pointing-game tolerance in pixels around the bounding box, for the PG box@tol column',
+      tolerance,
+      '15',
+    )
     .option('--json', 'print one JSON object instead of tables')
     .action(async (o: RegionsScoreOptions) => {
       const { runRegionsScore } = await import('../actions/regions.ts');
@@ -40,7 +66,11 @@ export function register(program: Command): void {
     .description('convert COCO / LabelMe / VIA / W3C regions to a W3C AnnotationCollection')
     .requiredOption('--annotations <file>', 'regions file to read')
     .requiredOption('--out <file>', 'W3C Web Annotation JSON-LD to write')
-    .option('--format <format>', `input format (${REGION_FORMATS.join(' | ')}); detected when omitted`)
+    .option(
+      '--format <format>',
+      `input format (${REGION_FORMATS.join(' | ')}); detected when omitted`,
+      choiceOption('--format', REGION_FORMATS),
+    )
     .action(async (o: RegionsConvertOptions) => {
       const { runRegionsConvert } = await import('../actions/regions.ts');
       await runRegionsConvert(o);

@@ -10,6 +10,7 @@
 import type { Command } from 'commander';
 import { METHOD_IDS } from '../../attribution/types.ts';
 import type { ReportCliOptions } from '../actions/report.ts';
+import { choiceOption, intOption, numberOption, textOption, VIEW_CHOICES } from './parse-options.ts';
 
 /**
  * Adds `artprobe report`.
@@ -35,15 +36,25 @@ export function register(program: Command): void {
       'catalog JSON (list of {file, title, artist, ...}); default: catalog.json next to the first image',
     )
     .option('--method <ids>', `comma-separated: ${METHOD_IDS.join(', ')}`, 'chefer-all,rollout')
-    .option('--view <kind>', 'crop, pad (whole painting, letterboxed) or tiles', 'pad')
+    .option(
+      '--view <kind>',
+      'crop, pad (whole painting, letterboxed) or tiles',
+      choiceOption('--view', VIEW_CHOICES),
+      'pad',
+    )
     .option(
       '--dimensions <names>',
       'zero-shot probe dimensions or suites, comma-separated ("none" for no probes)',
       'style,century,defect',
     )
-    .option('--opacity <f>', 'overlay opacity 0..1', Number.parseFloat, 0.6)
-    .option('--max-side <px>', 'longest side of embedded images', (v) => Number.parseInt(v, 10), 640)
-    .option('--title <text>', 'report title')
+    .option('--opacity <f>', 'overlay opacity 0..1', numberOption('--opacity', 0, 1), 0.6)
+    .option(
+      '--max-side <px>',
+      'longest side of embedded images (64..4096)',
+      intOption('--max-side', 64, 4096),
+      640,
+    )
+    .option('--title <text>', 'report title', textOption('--title', 500))
     .requiredOption('--out <dir>', 'output folder (index.html and report.json are written there)')
     .option('--quiet', 'no progress output')
     .action(async (o: ReportCliOptions) => {

@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { METHOD_IDS } from '../../attribution/types.ts';
 import { listDefaultSuites } from '../../probe/suites.ts';
 import type { ZeroShotCliOptions } from '../actions/zero-shot.ts';
+import { choiceOption, VIEW_CHOICES } from './parse-options.ts';
 
 /**
  * Default of `--logit-scale`: the same value as `DEFAULT_LOGIT_SCALE` of `probe/zero-shot.ts`, repeated here so
@@ -32,17 +33,18 @@ export const ZERO_SHOT_VIEW_KINDS = 'crop, pad, tiles';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-function parseIntOpt(name: string, min: number): (v: string) => number {
+function parseIntOpt(name: string, min: number, max: number): (v: string) => number {
   return (v) => {
-    const x = Number(v);
+    const x = /^\s*[+-]?\d+\s*$/.test(v) ? Number(v) : Number.NaN;
     if (!Number.isInteger(x) || x < min) throw new Error(`--${name} must be an integer ≥ ${min}, got '${v}'`);
+    if (x > max) throw new Error(`--${name} must be at most ${max}, got '${v}'`);
     return x;
   };
 }
 
 function parseScale(v: string): number | 'model' {
   if (v === 'model') return v;
-  const x = Number(v);
+  const x = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(v) ? Number(v) : Number.NaN;
   if (!(x > 0) || !Number.isFinite(x))
     throw new Error(`--logit-scale must be a positive number or 'model', got '${v}'`);
   return x;
@@ -79,7 +81,7 @@ export function register(program: Command): void {
       '--image-column <name>',
       'catalog column with image file names (default: file, image, path, filename or src)',
     )
-    .option('--limit <n>', 'only the first n catalog rows', parseIntOpt('limit', 1))
+    .option('--limit <n>', 'only the first n catalog rows', parseIntOpt('limit', 1, 1_000_000_000))
     .option(
       '--suite <file|name>',
       `suite file or default suite (${listDefaultSuites().join(', ')}); repeatable; default: all defaults`,
@@ -96,7 +98,7 @@ export function register(program: Command): void {
       collect,
       [],
     )
-    .option('--top <k>', 'ranked labels kept per answer', parseIntOpt('top', 1), 5)
+    .option('--top <k>', 'ranked labels kept per answer (1..1000)', parseIntOpt('top', 1, 1000), 5)
     .option(
       '--logit-scale <s|model>',
       "softmax temperature: logits = s · cosine ('model': the model's learned scale)",
@@ -107,7 +109,12 @@ export function register(program: Command): void {
       '--explain <method>',
       `also compute the top-1 heatmaps with this method (${METHOD_IDS.join(', ')}); needs --out`,
     )
-    .option('--view <kind>', `view for --explain: ${ZERO_SHOT_VIEW_KINDS}`, 'crop')
+    .option(
+      '--view <kind>',
+      `view for --explain: ${ZERO_SHOT_VIEW_KINDS}`,
+      choiceOption('--view', VIEW_CHOICES),
+      'crop',
+    )
     .option('--json', 'print one JSON object')
     .option('--out <dir>', 'write report.json and report.md (and explanations/) here')
     .option('--quiet', 'no progress bar')

@@ -13,6 +13,12 @@
  * - `text`: ids [B,L] int64, rows [B] int64 (b·L + eot_b) -> embeds [B,E]
  * - `vision_grad`: pixels, text [B,K,E], weights [B,K], softmax [B], bias [B,K] -> scores [B], grad [B,3,S,S]
  * - `vision_attn_grad_<f>`: same inputs -> scores, attn_l and dattn_l = ∂s/∂attn_l for l ≥ f
+ * - `vision_legrad_<f>`: same inputs -> scores, and for l ≥ f: score_l (the head on block l's mean-pooled
+ *   readout ln_post(mean_t x_l)·proj) and dattn_l = ∂score_l/∂attn_l through block l only (LeGrad)
+ * - `vision_gradeclip_<h>`: same inputs -> scores, and for the last block recomputed with h heads over the full
+ *   width: target_scores, grad = ∂target/∂attn_output[CLS] [B,W], q [B,W] (CLS), k, v [B,T,W] (Grad-ECLIP)
+ * - `text_attn_grad_<f>`: ids [B,C] int64 (full context), rows [B] int64 (b·C + eot_b), image [B,E] (unit) ->
+ *   scores [B] = logit_scale·cos, attn_l and dattn_l [B,H,C,C] for text layers l ≥ f
  *
  * @example
  * const layout = clipWeightLayout(cfg);
@@ -22,7 +28,15 @@ import type { Activation, ClipConfig, TowerConfig } from '../../core/clip-config
 import type { BlockParams, ClipParams } from '../../core/weights.ts';
 import { GraphBuilder, WeightLayout } from './onnx-writer.ts';
 
-export type GraphKind = 'vision' | 'vision_attn' | 'text' | 'vision_grad' | `vision_attn_grad_${number}`;
+export type GraphKind =
+  | 'vision'
+  | 'vision_attn'
+  | 'text'
+  | 'vision_grad'
+  | `vision_attn_grad_${number}`
+  | `vision_legrad_${number}`
+  | `vision_gradeclip_${number}`
+  | `text_attn_grad_${number}`;
 
 /**
  * The graph kind that returns attention gradients for layers ≥ from.
@@ -32,6 +46,36 @@ export type GraphKind = 'vision' | 'vision_attn' | 'text' | 'vision_grad' | `vis
  */
 export function attnGradKind(from: number): GraphKind {
   return `vision_attn_grad_${from}`;
+}
+
+/**
+ * The graph kind of LeGrad's readout gradients for vision layers ≥ from.
+ *
+ * @example
+ * legradKind(10); // 'vision_legrad_10'
+ */
+export function legradKind(from: number): GraphKind {
+  return `vision_legrad_${from}`;
+}
+
+/**
+ * The graph kind of Grad-ECLIP's inputs with the last block recomputed with `heads` heads.
+ *
+ * @example
+ * gradEclipKind(1); // 'vision_gradeclip_1'
+ */
+export function gradEclipKind(heads: number): GraphKind {
+  return `vision_gradeclip_${heads}`;
+}
+
+/**
+ * The graph kind of text attention gradients for text layers ≥ from.
+ *
+ * @example
+ * textAttnGradKind(11); // 'text_attn_grad_11'
+ */
+export function textAttnGradKind(from: number): GraphKind {
+  return `text_attn_grad_${from}`;
 }
 
 interface WeightSpec {
@@ -525,6 +569,173 @@ function textGraph(g: GraphBuilder, cfg: ClipConfig): void {
   g.output(linear(g, pooled, 't.proj', false), 'embeds', 'float', ['B', cfg.embedDim]);
 }
 
+/** Patch embedding, class token, positions and ln_pre: pixels [B, 3, S, S] -> x0 [B·T, W] (no tape). */
+function visionEmbed(g: GraphBuilder, cfg: ClipConfig, pixels: string): string {
+  const v = cfg.vision;
+  const { patchSize: P, grid: G, width: W } = v;
+  const p6 = g.op('Reshape', [pixels, g.i64([-1, 3, G, P, G, P])]); // [B, 3, S, S] -> [B, 3, G, P, G, P]
+  const p6t = g.op('Transpose', [p6], { perm: [0, 2, 4, 1, 3, 5] }); // [B, G, G, 3, P, P]
+  const flat = g.op('Reshape', [p6t, g.i64([-1, 3 * P * P])]); // [B·G², 3P²]
+  const patches = g.op('Reshape', [
+    g.op('Gemm', [flat, g.weight('v.patch')], { transB: 1 }),
+    g.i64([-1, G * G, W]),
+  ]); // [B, G², W]
+  const batch = g.op('Shape', [pixels], { end: 1 }); // [1] = B
+  const cls = g.op('Expand', [g.weight('v.cls'), g.op('Concat', [batch, g.i64([1, W])], { axis: 0 })]); // [B, 1, W]
+  const tokens = g.op('Add', [g.op('Concat', [cls, patches], { axis: 1 }), g.weight('v.pos')]); // [B, T, W]
+  return layerNorm(g, g.op('Reshape', [tokens, g.i64([-1, W])]), 'v.ln_pre', v.eps, false).y; // [B·T, W]
+}
+
+/** The CLS row of a token stream: [B·T, W] -> [B, T, W] -> [B, W]. */
+function clsRowOf(g: GraphBuilder, x: string, T: number, W: number): string {
+  return g.op('Gather', [g.op('Reshape', [x, g.i64([-1, T, W])]), g.i64([0], [])], { axis: 1 });
+}
+
+/** ln_post and the projection of pooled rows [B, W] -> embeds [B, E] (with the ln tape when `save`). */
+function visionReadout(g: GraphBuilder, cfg: ClipConfig, pooled: string, save: boolean) {
+  const ln = layerNorm(g, pooled, 'v.ln_post', cfg.vision.eps, save);
+  return { embeds: linear(g, ln.y, 'v.proj', false), tape: ln.tape };
+}
+
+/**
+ * LeGrad: for every block l ≥ from, the head's score of the block's mean-pooled readout and its gradient with
+ * respect to the block's probabilities through block l alone; plus the scores of the model's own embedding.
+ */
+function legradGraph(g: GraphBuilder, cfg: ClipConfig, from: number): void {
+  const v = cfg.vision;
+  const { width: W, heads: H, layers: L, grid: G } = v;
+  const T = G * G + 1;
+  const E = cfg.embedDim;
+  const attnDims = ['B', H, T, T];
+  const pixels = g.input('pixels', 'float', ['B', 3, v.imageSize, v.imageSize]);
+  const heads = headInputs(g, E);
+  const tw: Tower = { cfg: v, prefix: 'v.', qkvShape: g.i64([-1, T, 3, H, W / H]), tokens: T };
+  let x = visionEmbed(g, cfg, pixels);
+  for (let l = 0; l < L; l++) {
+    const b = block(g, x, l, tw, l >= from); // every block on all tokens: LeGrad reads them all
+    x = b.y; // [B·T, W]
+    if (l < from) continue;
+    const y3 = g.op('Reshape', [b.y, g.i64([-1, T, W])]); // [B·T, W] -> [B, T, W]
+    const pooled = g.op('ReduceMean', [y3], { axes: [1], keepdims: 0 }); // [B, W]
+    const r = visionReadout(g, cfg, pooled, true);
+    const { scores, de } = scoreHead(g, r.embeds, heads);
+    g.output(scores, `score_${l}`, 'float', ['B']);
+    // mean over tokens backward: every token gets ∂s/∂pooled / T
+    const dPooled = layerNormBack(g, linearBack(g, de, 'v.proj'), r.tape as NormTape); // [B, W]
+    const dTok = g.op('Unsqueeze', [g.op('Div', [dPooled, g.f32([T], [])]), g.i64([1])]); // [B, 1, W]
+    const dy = g.op('Reshape', [g.op('Expand', [dTok, g.op('Shape', [y3])]), g.i64([-1, W])]); // [B·T, W]
+    const { dP } = blockBack(g, dy, l, tw, b.tape as BlockTape, true);
+    g.output(dP as string, `dattn_${l}`, 'float', attnDims);
+  }
+  const own = visionReadout(g, cfg, clsRowOf(g, x, T, W), false);
+  g.output(scoreHead(g, own.embeds, heads).scores, 'scores', 'float', ['B']);
+}
+
+/**
+ * Grad-ECLIP: the last block recomputed with `nh` heads over the full width (scale (W/nh)^-1/2) for the CLS row;
+ * the target's gradient with respect to the CLS row of attn_output (before out_proj), q (CLS), k, v (all tokens,
+ * in_proj outputs with bias, unscaled); plus the scores of the model's own forward.
+ */
+function gradEclipGraph(g: GraphBuilder, cfg: ClipConfig, nh: number): void {
+  const v = cfg.vision;
+  const { width: W, heads: H, layers: L, grid: G } = v;
+  const T = G * G + 1;
+  const E = cfg.embedDim;
+  const Dn = W / nh;
+  const pixels = g.input('pixels', 'float', ['B', 3, v.imageSize, v.imageSize]);
+  const heads = headInputs(g, E);
+  const tw: Tower = { cfg: v, prefix: 'v.', qkvShape: g.i64([-1, T, 3, H, W / H]), tokens: T };
+  let x = visionEmbed(g, cfg, pixels);
+  for (let l = 0; l < L - 1; l++) x = block(g, x, l, tw, false).y; // input of the last block [B·T, W]
+  const own = visionReadout(g, cfg, clsBlock(g, x, L - 1, tw, false, false).y, false);
+  g.output(scoreHead(g, own.embeds, heads).scores, 'scores', 'float', ['B']);
+  const n = `v.${L - 1}.`;
+  const qkv = linear(g, layerNorm(g, x, `${n}ln1`, v.eps, false).y, `${n}qkv`); // [B·T, 3W]
+  const qkv4 = g.op('Reshape', [qkv, g.i64([-1, T, 3, W])]); // [B, T, 3, W]
+  const [qs, k, vv] = g.opN('Split', [qkv4], 3, { axis: 2 }).map((t) => g.op('Squeeze', [t, g.i64([2])])); // 3 × [B, T, W]
+  // the stored q rows are pre-multiplied by head_dim^-1/2 (H heads); undo it
+  const q = g.op('Mul', [qs, g.f32([Math.sqrt(W / H)], [])]); // [B, T, W]
+  const qc = g.op('Gather', [q, g.i64([0], [])], { axis: 1 }); // [B, W]
+  const perHead = (t: string) =>
+    g.op('Transpose', [g.op('Reshape', [t, g.i64([-1, T, nh, Dn])])], { perm: [0, 2, 1, 3] }); // [B, nh, T, Dn]
+  const qh = g.op('Reshape', [qc, g.i64([-1, nh, 1, Dn])]); // [B, nh, 1, Dn]
+  const logits = g.op('Mul', [g.op('MatMul', [qh, swap(g, perHead(k))]), g.f32([Dn ** -0.5], [])]); // [B, nh, 1, T]
+  const probs = g.op('Softmax', [logits], { axis: -1 });
+  const ctx = g.op('Reshape', [g.op('MatMul', [probs, perHead(vv)]), g.i64([-1, W])]); // [B, nh, 1, Dn] -> [B, W]
+  const h = g.op('Add', [clsRowOf(g, x, T, W), linear(g, ctx, `${n}out`)]); // [B, W]
+  const m = mlp(g, h, n, tw, true);
+  const r = visionReadout(g, cfg, m.y, true);
+  const { scores, de } = scoreHead(g, r.embeds, heads);
+  g.output(scores, 'target_scores', 'float', ['B']);
+  const dy = layerNormBack(g, linearBack(g, de, 'v.proj'), r.tape as NormTape); // [B, W]
+  const dh = mlpBack(g, dy, n, tw, { ln2: m.ln2, act: m.act } as BlockTape); // [B, W]
+  g.output(linearBack(g, dh, `${n}out`), 'grad', 'float', ['B', W]);
+  g.output(qc, 'q', 'float', ['B', W]);
+  g.output(k, 'k', 'float', ['B', T, W]);
+  g.output(vv, 'v', 'float', ['B', T, W]);
+}
+
+/**
+ * Text attention gradients: the text tower at the full context C (causal mask), s = logit_scale·⟨t/|t|, image⟩ with
+ * the unit image embedding an input, and ∂s/∂attn_l for text layers ≥ from.
+ */
+function textAttnGradGraph(g: GraphBuilder, cfg: ClipConfig, from: number): void {
+  const t = cfg.text;
+  const { width: W, heads: H, contextLength: C, layers: L } = t;
+  const E = cfg.embedDim;
+  const ids = g.input('ids', 'int64', ['B', C]);
+  const rows = g.input('rows', 'int64', ['B']);
+  const image = g.input('image', 'float', ['B', E]);
+  const x3 = g.op('Add', [g.op('Gather', [g.weight('t.tok'), ids], { axis: 0 }), g.weight('t.pos')]); // [B, C, W]
+  const causal = new Float32Array(C * C);
+  for (let i = 0; i < C; i++) for (let j = i + 1; j < C; j++) causal[i * C + j] = -1e9;
+  const mask = g.f32(causal, [C, C]);
+  const tw: Tower = { cfg: t, prefix: 't.', qkvShape: g.i64([-1, C, 3, H, W / H]), tokens: C };
+  let x = g.op('Reshape', [x3, g.i64([-1, W])]); // [B·C, W]
+  const probs: string[] = [];
+  const tapes: (BlockTape | undefined)[] = [];
+  for (let i = 0; i < L; i++) {
+    const b = block(g, x, i, tw, i >= from, mask);
+    x = b.y;
+    probs.push(b.probs);
+    tapes.push(b.tape);
+  }
+  const ln = layerNorm(g, g.op('Gather', [x, rows], { axis: 0 }), 't.ln_final', t.eps, true); // [B, W]
+  const te = linear(g, ln.y, 't.proj', false); // [B, E]
+  const ax1 = g.i64([1]);
+  const sum1 = (v: string) => g.op('ReduceSum', [v, ax1], { keepdims: 1 }); // [B, n] -> [B, 1]
+  const scale = g.weight('logit_scale');
+  const norm = g.op('Sqrt', [sum1(g.op('Mul', [te, te]))]); // [B, 1]
+  const th = g.op('Div', [te, norm]); // [B, E]
+  g.output(g.op('Squeeze', [g.op('Mul', [sum1(g.op('Mul', [th, image])), scale]), ax1]), 'scores', 'float', [
+    'B',
+  ]);
+  // s = scale·⟨t̂, î⟩: ∂s/∂t = scale·(î − t̂ ⟨t̂, î⟩) / |t|
+  const dth = g.op('Mul', [image, scale]);
+  const dte = g.op('Div', [g.op('Sub', [dth, g.op('Mul', [th, sum1(g.op('Mul', [th, dth]))])]), norm]); // [B, E]
+  const dPooled = layerNormBack(g, linearBack(g, dte, 't.proj'), ln.tape as NormTape); // [B, W]
+  // the pooled rows back into the stream: zeros but for row b·C + eot_b
+  let dx = g.op('ScatterND', [
+    g.op('ConstantOfShape', [g.op('Shape', [x])]),
+    g.op('Unsqueeze', [rows, ax1]),
+    dPooled,
+  ]); // [B·C, W]
+  const attnDims = ['B', H, C, C];
+  for (let l = L - 1; l >= from; l--) {
+    const b = blockBack(g, dx, l, tw, tapes[l] as BlockTape, l === from);
+    g.output(probs[l], `attn_${l}`, 'float', attnDims);
+    g.output(b.dP as string, `dattn_${l}`, 'float', attnDims);
+    if (b.dx) dx = b.dx;
+  }
+}
+
+/** `<prefix><n>` -> n when it is an integer in [lo, hi], else an error naming the kind. */
+function kindIndex(kind: string, prefix: string, lo: number, hi: number): number {
+  const v = Number(kind.slice(prefix.length));
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`unknown graph kind "${kind}"`);
+  return v;
+}
+
 /**
  * The serialised ONNX model of one graph kind (weights referenced in `weights.bin`, see {@link clipWeightLayout}).
  *
@@ -539,6 +750,21 @@ export function buildClipGraph(kind: GraphKind, cfg: ClipConfig, layout: WeightL
   const attnDims = ['B', H, T, T];
   if (kind === 'text') {
     textGraph(g, cfg);
+    return g.toBytes(kind);
+  }
+  if (kind.startsWith('text_attn_grad_')) {
+    textAttnGradGraph(g, cfg, kindIndex(kind, 'text_attn_grad_', 0, cfg.text.layers - 1));
+    return g.toBytes(kind);
+  }
+  if (kind.startsWith('vision_legrad_')) {
+    legradGraph(g, cfg, kindIndex(kind, 'vision_legrad_', 0, L - 1));
+    return g.toBytes(kind);
+  }
+  if (kind.startsWith('vision_gradeclip_')) {
+    const nh = kindIndex(kind, 'vision_gradeclip_', 1, cfg.vision.width);
+    if (cfg.vision.width % nh !== 0)
+      throw new Error(`unknown graph kind "${kind}" (heads must divide the width)`);
+    gradEclipGraph(g, cfg, nh);
     return g.toBytes(kind);
   }
   const pixels = g.input('pixels', 'float', ['B', 3, S, S]);

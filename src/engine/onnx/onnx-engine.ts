@@ -14,8 +14,15 @@ import { availableParallelism } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 import type { ClipConfig } from '../../core/clip-config.ts';
 import type { ClipParams } from '../../core/weights.ts';
-import type { AttentionGradients, ClipEngine, ScoreHead } from '../engine.ts';
-import { attnGradKind, type GraphKind } from './clip-graphs.ts';
+import type {
+  AttentionGradients,
+  ClipEngine,
+  GradEclipInputs,
+  ReadoutGradients,
+  ScoreHead,
+  TextAttentionGradients,
+} from '../engine.ts';
+import { attnGradKind, type GraphKind, gradEclipKind, legradKind, textAttnGradKind } from './clip-graphs.ts';
 import { BUILDER_VERSION, CompiledModel } from './compiled-model.ts';
 
 type OrtModule = typeof Ort;
@@ -27,6 +34,8 @@ const FORWARD_BUDGET = 2 * 2 ** 30;
 const GRADIENT_BUDGET = 3 * 2 ** 30;
 /** Text rows per pass (the text tower is small next to the image tower). */
 const TEXT_BATCH = 128;
+/** Text rows per gradient pass (each keeps its tape and [H, C, C] probabilities per layer). */
+const TEXT_GRAD_BATCH = 16;
 
 export interface OnnxEngineOptions {
   /** Folder for the compiled graphs and weights (created when missing). */
@@ -288,6 +297,122 @@ export class OnnxEngine implements ClipEngine {
         ...this.headTensors(heads.slice(o, o + b)),
       });
       const out = await this.runRows(attnGradKind(fromLayer), n, this.batchFor(n, false), feeds, sizes);
+      const layer = (name: string, l: number) => (l < fromLayer ? new Float32Array(0) : out[`${name}_${l}`]);
+      return {
+        probs: Array.from({ length: L }, (_, l) => layer('attn', l)),
+        grads: Array.from({ length: L }, (_, l) => layer('dattn', l)),
+        scores: out.scores,
+      };
+    });
+  }
+
+  legradGradients(
+    pixels: Float32Array,
+    n: number,
+    heads: ScoreHead[],
+    fromLayer: number,
+  ): Promise<ReadoutGradients> {
+    return this.exclusive(async () => {
+      this.checkPixels(pixels, n);
+      this.checkHeads(heads, n);
+      const { heads: H, layers: L } = this.config.vision;
+      if (!Number.isInteger(fromLayer) || fromLayer < 0 || fromLayer >= L) {
+        throw new Error(`fromLayer ${fromLayer} is outside 0..${L - 1}`);
+      }
+      const T = this.visionTokens;
+      const sizes: Record<string, number> = { scores: 1 };
+      for (let l = fromLayer; l < L; l++) {
+        sizes[`score_${l}`] = 1;
+        sizes[`dattn_${l}`] = H * T * T;
+      }
+      const feeds = (o: number, b: number) => ({
+        pixels: this.pixelTensor(pixels, o, b),
+        ...this.headTensors(heads.slice(o, o + b)),
+      });
+      const out = await this.runRows(legradKind(fromLayer), n, this.batchFor(n, false), feeds, sizes);
+      const layer = (name: string, l: number) => (l < fromLayer ? new Float32Array(0) : out[`${name}_${l}`]);
+      return {
+        grads: Array.from({ length: L }, (_, l) => layer('dattn', l)),
+        layerScores: Array.from({ length: L }, (_, l) => layer('score', l)),
+        scores: out.scores,
+      };
+    });
+  }
+
+  gradEclip(
+    pixels: Float32Array,
+    n: number,
+    heads: ScoreHead[],
+    attentionHeads: number,
+  ): Promise<GradEclipInputs> {
+    return this.exclusive(async () => {
+      this.checkPixels(pixels, n);
+      this.checkHeads(heads, n);
+      const W = this.config.vision.width;
+      if (!Number.isInteger(attentionHeads) || attentionHeads < 1 || W % attentionHeads !== 0)
+        throw new Error(`attentionHeads must be a positive divisor of the width ${W}, got ${attentionHeads}`);
+      const T = this.visionTokens;
+      const feeds = (o: number, b: number) => ({
+        pixels: this.pixelTensor(pixels, o, b),
+        ...this.headTensors(heads.slice(o, o + b)),
+      });
+      const out = await this.runRows(gradEclipKind(attentionHeads), n, this.batchFor(n, false), feeds, {
+        grad: W,
+        q: W,
+        k: T * W,
+        v: T * W,
+        target_scores: 1,
+        scores: 1,
+      });
+      return {
+        grad: out.grad,
+        q: out.q,
+        k: out.k,
+        v: out.v,
+        targetScores: out.target_scores,
+        scores: out.scores,
+      };
+    });
+  }
+
+  textAttentionGradients(
+    ids: Int32Array,
+    eotIndex: ArrayLike<number>,
+    imageUnit: Float32Array,
+    fromLayer = 0,
+  ): Promise<TextAttentionGradients> {
+    return this.exclusive(async () => {
+      const { contextLength: C, vocabSize: V, layers: L, heads: H } = this.config.text;
+      const E = this.config.embedDim;
+      const B = eotIndex.length;
+      if (!Number.isInteger(fromLayer) || fromLayer < 0 || fromLayer >= L)
+        throw new Error(`fromLayer ${fromLayer} is outside 0..${L - 1}`);
+      if (ids.length !== B * C) throw new Error(`token ids have ${ids.length} values, expected ${B} × ${C}`);
+      if (imageUnit.length !== B * E)
+        throw new Error(`imageUnit has ${imageUnit.length} values, expected ${B} × ${E}`);
+      for (let i = 0; i < ids.length; i++) {
+        if (!(ids[i] >= 0 && ids[i] < V))
+          throw new Error(`token id ${ids[i]} is outside the vocabulary (0..${V - 1})`);
+      }
+      for (let b = 0; b < B; b++) {
+        const e = eotIndex[b];
+        if (!Number.isInteger(e) || e < 0 || e >= C)
+          throw new Error(`eot index ${e} of row ${b} is outside 0..${C - 1}`);
+      }
+      const feeds = (o: number, b: number) => {
+        const rows = new BigInt64Array(b); // each EOT's row in [b·C, W]
+        for (let r = 0; r < b; r++) rows[r] = BigInt(r * C + eotIndex[o + r]);
+        const T = this.ort.Tensor;
+        return {
+          ids: new T('int64', BigInt64Array.from(ids.subarray(o * C, (o + b) * C), BigInt), [b, C]),
+          rows: new T('int64', rows, [b]),
+          image: new T('float32', imageUnit.subarray(o * E, (o + b) * E), [b, E]),
+        };
+      };
+      const sizes: Record<string, number> = { scores: 1 };
+      for (let l = fromLayer; l < L; l++) sizes[`attn_${l}`] = sizes[`dattn_${l}`] = H * C * C;
+      const batch = Math.min(TEXT_GRAD_BATCH, this.maxBatch);
+      const out = await this.runRows(textAttnGradKind(fromLayer), B, batch, feeds, sizes);
       const layer = (name: string, l: number) => (l < fromLayer ? new Float32Array(0) : out[`${name}_${l}`]);
       return {
         probs: Array.from({ length: L }, (_, l) => layer('attn', l)),

@@ -22,7 +22,6 @@ import { readVia } from '../../regions/via.ts';
 import { readW3CAnnotations, writeW3CAnnotations } from '../../regions/w3c.ts';
 import type { AppContext, ArtprobeApp } from '../app.ts';
 import { HttpError } from '../jobs.ts';
-import { withErrors } from '../schemas.ts';
 import {
   CATALOG_PREVIEW,
   type CatalogPreview,
@@ -31,6 +30,7 @@ import {
   REGIONS_IMPORT_RESULT,
   type RegionsImportResult,
 } from '../schemas/collections.ts';
+import { withErrors } from '../schemas.ts';
 import { readUpload } from '../upload.ts';
 import { type PaintingRow, type Workspace, writeFileAtomic } from '../workspace.ts';
 import { annotationPage, annotationRegion } from './annotations.ts';
@@ -82,8 +82,8 @@ const mirrors = new WeakMap<Workspace, Map<string, Promise<void>>>();
  * await mirrorAnnotations(ws, paintingId);
  */
 export function mirrorAnnotations(ws: Workspace, paintingId: string): Promise<void> {
-  let chains = mirrors.get(ws);
-  if (!chains) mirrors.set(ws, (chains = new Map()));
+  const chains = mirrors.get(ws) ?? new Map<string, Promise<void>>();
+  mirrors.set(ws, chains);
   const prev = chains.get(paintingId) ?? Promise.resolve();
   const next = prev
     .catch(() => undefined)
@@ -105,7 +105,11 @@ const titleOf = (p: PaintingRow): string | null =>
   typeof p.metadata?.title === 'string' ? (p.metadata.title as string) : null;
 
 /** Reads a region document in a format, with the paintings' sizes for formats that need them. */
-function readRegions(doc: unknown, format: RegionFormat, sizes: Record<string, { width: number; height: number }>) {
+function readRegions(
+  doc: unknown,
+  format: RegionFormat,
+  sizes: Record<string, { width: number; height: number }>,
+) {
   const read = (): RegionLoadResult =>
     format === 'w3c'
       ? readW3CAnnotations(doc, { imageSizes: sizes })
@@ -144,7 +148,8 @@ export function registerCollectionImportRoutes(app: ArtprobeApp, ctx: AppContext
     '/api/catalogs/preview',
     {
       schema: {
-        summary: 'what a catalog (CSV, JSON or parquet; multipart field "file") would match; nothing is stored',
+        summary:
+          'what a catalog (CSV, JSON or parquet; multipart field "file") would match; nothing is stored',
         tags: ['catalogs'],
         consumes: ['multipart/form-data'],
         response: withErrors({ 200: CATALOG_PREVIEW }, 413, 415),

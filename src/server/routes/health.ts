@@ -1,6 +1,8 @@
 /**
- * `GET /api/health` (backend, model, workspace, queue) and `GET /api/openapi.json` (the OpenAPI document that
- * @fastify/swagger builds from the routes' schemas).
+ * `GET /api/health` (backend, model, workspace with the integrity check made at start, queue, memory of the
+ * server and of its model workers, limits) and `GET /api/openapi.json` (the OpenAPI document that
+ * @fastify/swagger builds from the routes' schemas). Health reads nothing heavy (counts only), so it answers
+ * at once even with a large workspace.
  *
  * @example
  * (await app.inject('/api/health')).json().model.state; // 'ready'
@@ -39,10 +41,18 @@ export function registerHealthRoutes(app: ArtprobeApp, ctx: AppContext): void {
           hint: host.state === 'ready' ? null : (ctx.opts.modelHint ?? null),
           info: host.info ?? null,
         },
-        workspace: { dir: ws.root, paintings: ws.listPaintings().length, integrity: 'not checked' },
+        workspace: { dir: ws.root, paintings: ws.countPaintings(), integrity: ws.integrity },
         jobs: ws.countJobs(),
         queue: queue.stats(),
-        memory: { rss: mem.rss, heapUsed: mem.heapUsed },
+        memory: { rss: mem.rss, heapUsed: mem.heapUsed, workers: host.workerMemory() },
+        limits: {
+          maxUploadBytes: ctx.opts.maxUploadBytes,
+          maxPixels: ctx.opts.maxPixels,
+          maxMapPixels: queue.limits.maxMapPixels,
+          maxTiles: queue.limits.maxTiles,
+          maxAttempts: queue.limits.maxAttempts,
+        },
+        auth: { tokenRequired: !!ctx.opts.token },
       };
     },
   );

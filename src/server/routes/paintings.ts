@@ -1,7 +1,9 @@
 /**
- * Paintings: multipart upload (size limit, checked by content, pixel limit on the header), import from a URL
- * or IIIF Image API, list, get, the image itself, delete. Files are stored content-addressed
- * (`paintings/<sha256>.<ext>`); the uploaded name is only kept as metadata.
+ * Paintings: multipart upload (size limit, checked by content: pixel and aspect-ratio limits on the header,
+ * then every pixel decoded, so a truncated or corrupt file is refused before it is stored), import from a URL
+ * or IIIF Image API (server-side fetches refuse local and private addresses unless --allow-private-fetch),
+ * list, get, the image itself (served with the type its content was verified as), delete. Files are stored
+ * content-addressed (`paintings/<sha256>.<ext>`); the uploaded name is only kept as metadata.
  *
  * @example
  * POST /api/paintings (multipart, field "file") -> 201 { id, name, width, height, ... }
@@ -9,7 +11,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { Type } from 'typebox';
-import { ImageDecodeError, type ImageInfo, readImageInfo } from '../../core/image-decode.ts';
+import { ImageDecodeError, type ImageInfo, readImageInfo, verifyImage } from '../../core/image-decode.ts';
 import type { AppContext, ArtprobeApp } from '../app.ts';
 import { fetchImageUrl } from '../fetch-image.ts';
 import { HttpError } from '../jobs.ts';
@@ -44,31 +46,40 @@ export function cleanName(name: string | undefined, fallback: string): string {
   return clean && clean !== '.' && clean !== '..' ? clean : fallback;
 }
 
-/** Checks bytes are an accepted image within the pixel limit (header only), by content. */
+/**
+ * Checks bytes are an accepted image, by content: format, pixel limit and aspect ratio on the header, then a
+ * full decode (at thumbnail size, off the event loop) so that a truncated or corrupt file is refused now.
+ *
+ * @example
+ * const info = await checkImageBytes(bytes, 100_000_000, 'upload "a.png"');
+ */
 export async function checkImageBytes(
   bytes: Uint8Array,
   maxPixels: number,
   label: string,
 ): Promise<ImageInfo> {
-  let info: ImageInfo;
   try {
-    info = await readImageInfo(bytes, { name: label });
+    const head = await readImageInfo(bytes, { name: label });
+    if (!IMAGE_EXTS[head.format])
+      throw new HttpError(
+        415,
+        `${label}: ${head.format} images are not accepted (accepted: ${Object.keys(IMAGE_EXTS).join(', ')})`,
+      );
+    const pixels = head.storedWidth * head.storedHeight;
+    if (pixels > maxPixels)
+      throw new HttpError(
+        413,
+        `${label} is ${head.storedWidth}x${head.storedHeight} (${pixels} pixels), above the limit of ${maxPixels} pixels (artprobe serve --max-pixels)`,
+      );
+    return await verifyImage(bytes, { name: label, maxPixels });
   } catch (e) {
-    if (e instanceof ImageDecodeError) throw new HttpError(415, `${label} is not an image: ${e.message}`);
+    if (e instanceof ImageDecodeError)
+      throw new HttpError(
+        /pixels\), above the limit/.test(e.message) ? 413 : 415,
+        /damaged|aspect ratio/.test(e.message) ? e.message : `${label} is not an image: ${e.message}`,
+      );
     throw e;
   }
-  if (!IMAGE_EXTS[info.format])
-    throw new HttpError(
-      415,
-      `${label}: ${info.format} images are not accepted (accepted: ${Object.keys(IMAGE_EXTS).join(', ')})`,
-    );
-  const pixels = info.storedWidth * info.storedHeight;
-  if (pixels > maxPixels)
-    throw new HttpError(
-      413,
-      `${label} is ${info.storedWidth}x${info.storedHeight} (${pixels} pixels), above the limit of ${maxPixels} pixels`,
-    );
-  return info;
 }
 
 /** Painting 404 helper. */
@@ -116,6 +127,7 @@ export function registerPaintingRoutes(app: ArtprobeApp, ctx: AppContext): void 
       const got = await fetchImageUrl(url, {
         maxBytes: ctx.opts.maxUploadBytes,
         timeoutMs: ctx.opts.fetchTimeoutMs,
+        allowPrivate: ctx.opts.allowPrivateFetch === true,
       });
       const info = await checkImageBytes(got.bytes, ctx.opts.maxPixels, got.url);
       const fallback = cleanName(
@@ -160,9 +172,11 @@ export function registerPaintingRoutes(app: ArtprobeApp, ctx: AppContext): void 
     },
     async (req, reply) => {
       const p = requirePainting(ws, req.params.id);
+      // the type its content was verified as at upload (never the client's), served with nosniff
       reply
         .type(MIME[p.ext] ?? 'application/octet-stream')
-        .header('cache-control', 'public, max-age=31536000, immutable');
+        .header('content-disposition', `inline; filename="${p.id.slice(0, 16)}.${p.ext}"`)
+        .header('cache-control', 'private, max-age=31536000, immutable');
       return reply.send(createReadStream(ws.paintingFile(p)));
     },
   );

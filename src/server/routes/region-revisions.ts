@@ -14,8 +14,8 @@
  */
 import type { AppContext, ArtprobeApp } from '../app.ts';
 import { HttpError } from '../jobs.ts';
-import { UUID_PARAMS, withErrors } from '../schemas.ts';
 import { REGION_PROPS, REGION_REVISION, REGION_REVISION_RESULT } from '../schemas/collections.ts';
+import { UUID_PARAMS, withErrors } from '../schemas.ts';
 import { annotationPage, annotationRegion } from './annotations.ts';
 import { mirrorAnnotations } from './collection-import.ts';
 import { requirePainting } from './paintings.ts';

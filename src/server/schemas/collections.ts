@@ -12,15 +12,7 @@ import { NON_EMPTY, Nullable, OpenObject, PAINTING_ID, SLUG, UUID } from './comm
 import { VIEW } from './jobs.ts';
 import { DIMENSION_NAME } from './probes.ts';
 
-/** W3C extension properties artprobe keeps in an annotation document. */
-export const REGION_PROPS = {
-  /** Integer, raised by one at each versioned save. */
-  version: 'artprobe:version',
-  /** true: moving, reshaping, renaming or deleting needs an unlock first. */
-  locked: 'artprobe:locked',
-  /** Where an imported region came from: { format, file, id }. */
-  origin: 'artprobe:origin',
-} as const;
+export { REGION_PROPS } from './region-props.ts';
 
 export const REGION_FORMAT = Type.Enum(['w3c', 'coco', 'labelme', 'via'], {
   description: 'annotation format (detected from the content when omitted)',
@@ -28,7 +20,9 @@ export const REGION_FORMAT = Type.Enum(['w3c', 'coco', 'labelme', 'via'], {
 
 export const REGIONS_IMPORT_QUERY = Type.Object(
   {
-    dryRun: Type.Optional(Type.Boolean({ description: 'true: report what would be imported, store nothing' })),
+    dryRun: Type.Optional(
+      Type.Boolean({ description: 'true: report what would be imported, store nothing' }),
+    ),
     format: Type.Optional(REGION_FORMAT),
     lock: Type.Optional(Type.Boolean({ description: 'lock the imported regions (default true)' })),
   },
@@ -119,6 +113,14 @@ export const BATCH_CREATE = Type.Object(
     prompts: Type.Optional(Type.Array(NON_EMPTY, { maxItems: 64 })),
     probe: Type.Optional(BATCH_PROBE),
     view: Type.Optional(VIEW),
+    metricSide: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 8192,
+        description:
+          'agreement is scored on maps and regions resized to this longest side (default 256, as the static report; 0: painting pixels, exact but slow)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -152,6 +154,7 @@ export const BATCH = Type.Object(
     methods: Type.Array(Type.String()),
     prompts: Type.Array(Type.String()),
     probe: Nullable(BATCH_PROBE),
+    metricSide: Type.Integer({ description: 'longest side agreement is scored at (0: painting pixels)' }),
     paintings: Type.Integer(),
     total: Type.Integer({ description: 'jobs (painting × method × target)' }),
     counts: BATCH_COUNTS,
@@ -190,6 +193,7 @@ export const AGREEMENT_ROW = Type.Object({
   score: Type.Optional(Type.Number()),
   pointing: metric,
   pointingTol: metric,
+  pointingShape: metric,
   energy: metric,
   massAccuracy: metric,
   rankAccuracy: metric,
@@ -205,12 +209,14 @@ export const BATCH_SUMMARY = Type.Object(
   {
     batchId: UUID,
     state: Type.Enum(['computing', 'ready'], {
-      description: 'computing: scores are still being computed (rows so far); ready: every finished map is scored',
+      description:
+        'computing: scores are still being computed (rows so far); ready: every finished map is scored',
     }),
     scored: Type.Integer({ description: 'maps scored so far' }),
     maps: Type.Integer({ description: 'finished maps of the batch' }),
     pending: Type.Integer({ description: 'jobs of the batch not finished yet' }),
-    tolerance: Type.Number({ description: 'pointing-game tolerance in pixels' }),
+    tolerance: Type.Number({ description: 'pointing-game tolerance in pixels (of the scored maps)' }),
+    metricSide: Type.Integer({ description: 'longest side the maps were scored at (0: painting pixels)' }),
     rows: Type.Array(AGREEMENT_ROW, { description: 'one per painting × region × method × target' }),
     notes: Type.Array(Type.String()),
   },

@@ -211,6 +211,7 @@ export const METRICS_REQUEST = Type.Object(
 export const METRIC_NAMES = [
   'pointing',
   'pointingTol',
+  'pointingShape',
   'energy',
   'massAccuracy',
   'rankAccuracy',
@@ -221,8 +222,9 @@ export const METRIC_NAMES = [
 ] as const satisfies readonly (keyof MapScores)[];
 export type MetricName = (typeof METRIC_NAMES)[number];
 const METRICS: Record<MetricName | keyof MapScores, string> = {
-  pointing: 'the map maximum falls in the region (1 or 0)',
-  pointingTol: 'pointing game with a tolerance around the region',
+  pointing: "pointing game on the region's bounding box (Zhang et al.): the map maximum falls in it (1 or 0)",
+  pointingTol: 'pointing game on the bounding box with the tolerance (default 15 px)',
+  pointingShape: "pointing game on the region's exact outline (1 or 0)",
   energy: "share of the map's positive mass inside the region",
   massAccuracy: 'relevance mass accuracy',
   rankAccuracy: 'relevance rank accuracy',
@@ -241,6 +243,7 @@ export const METRIC_ROW = Type.Object({
   area: Type.Integer({ description: 'region pixels' }),
   pointing: metric(METRICS.pointing),
   pointingTol: metric(METRICS.pointingTol),
+  pointingShape: metric(METRICS.pointingShape),
   energy: metric(METRICS.energy),
   massAccuracy: metric(METRICS.massAccuracy),
   rankAccuracy: metric(METRICS.rankAccuracy),

@@ -22,7 +22,9 @@ export const MODEL_INFO = Nullable(
       }),
     ),
     engine: Type.Optional(
-      Type.String({ description: 'the engine that runs the model, e.g. "onnx (onnxruntime-node 1.30.0, cpu, 2 threads)"' }),
+      Type.String({
+        description: 'the engine that runs the model, e.g. "onnx (onnxruntime-node 1.30.0, cpu, 2 threads)"',
+      }),
     ),
     imageSize: Type.Optional(Type.Integer()),
     patchSize: Type.Optional(Type.Integer()),
@@ -45,10 +47,47 @@ export const HEALTH = Type.Object(
       hint: Nullable(Type.String()),
       info: MODEL_INFO,
     }),
-    workspace: Type.Object({ dir: Type.String(), paintings: Type.Integer(), integrity: Type.String() }),
+    workspace: Type.Object({
+      dir: Type.String(),
+      paintings: Type.Integer(),
+      integrity: Type.String({
+        description: "SQLite's integrity check of the database, run when the server started ('ok')",
+      }),
+    }),
     jobs: RecordOf(Type.Integer(), { description: 'jobs per state, and total' }),
     queue: RecordOf(Type.Integer()),
-    memory: Type.Object({ rss: Type.Integer(), heapUsed: Type.Integer() }),
+    memory: Type.Object({
+      rss: Type.Integer(),
+      heapUsed: Type.Integer(),
+      workers: Type.Optional(
+        Type.Array(
+          Type.Object({
+            pid: Type.Integer(),
+            peakRss: Type.Integer({ description: 'peak resident memory of the model worker process, bytes' }),
+          }),
+        ),
+      ),
+    }),
+    limits: Type.Optional(
+      Type.Object(
+        {
+          maxUploadBytes: Type.Integer(),
+          maxPixels: Type.Integer({ description: 'largest image accepted, pixels (--max-pixels)' }),
+          maxMapPixels: Type.Integer({
+            description:
+              'pixel budget of the painting a job works on and of its stored maps (--max-map-pixels)',
+          }),
+          maxTiles: Type.Integer({ description: 'most tiles of a tiles-view job (--max-tiles)' }),
+          maxAttempts: Type.Integer({
+            description: 'starts of a job before it fails for good (--max-attempts)',
+          }),
+        },
+        { description: 'limits of the work the server accepts' },
+      ),
+    ),
+    auth: Type.Optional(
+      Type.Object({ tokenRequired: Type.Boolean() }, { description: 'whether requests need the token' }),
+    ),
   },
   { description: 'server, backend, model and workspace status' },
 );

@@ -51,6 +51,7 @@ export class PaintingsTable {
   private readonly listStmt: Database.Statement;
   private readonly setMetadataStmt: Database.Statement;
   private readonly deleteStmt: Database.Statement;
+  private readonly countStmt: Database.Statement;
 
   constructor(db: Database.Database) {
     this.insertStmt = db.prepare(
@@ -61,6 +62,12 @@ export class PaintingsTable {
     this.listStmt = db.prepare('SELECT * FROM paintings ORDER BY created_at, id');
     this.setMetadataStmt = db.prepare('UPDATE paintings SET metadata = @metadata WHERE id = @id');
     this.deleteStmt = db.prepare('DELETE FROM paintings WHERE id = @id');
+    this.countStmt = db.prepare('SELECT COUNT(*) AS n FROM paintings');
+  }
+
+  /** Number of paintings (without reading them). */
+  count(): number {
+    return (this.countStmt.get() as { n: number }).n;
   }
 
   /** Adds a painting (no metadata yet, created now) unless one with its id exists. */

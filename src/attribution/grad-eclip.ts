@@ -1,0 +1,141 @@
+/**
+ * Grad-ECLIP (Zhao et al., 2024), following the official notebook `grad_eclip_image.ipynb` (Cyang-Zhao/Grad-Eclip @
+ * 5c1b5cc): only the last vision block is used, recomputed as the notebook does with ONE attention head over the
+ * full width (`attentionHeads: 'one'`, scale W^-1/2; `'model'` keeps the model's own heads). With the target c of
+ * that forward, w = ∂c/∂attn_output[CLS] (attn_output = softmax(q·kᵀ)·v before out_proj), q and k the in_proj
+ * outputs with bias and λ_i the min-max over patches of cos(q_CLS, k_i):
+ *   map_i = relu(Σ_d w_d · v_{i,d} · λ_i)   for every patch i,
+ * min-max normalised on the grid by default (an all-zero map stays 0; when all cos(q_CLS, k_i) are equal, λ = 1).
+ *
+ * Targets (the method's cosine convention; see `cosineFactor`): a prompt is the cosine c = ⟨ê, t̂⟩ of the
+ * recomputed embedding (no logit scale, as the notebook), a contrast the difference of two cosines, an ensemble the
+ * cosine with the averaged prompt direction, a label its probability softmax(logitScale · cos)_label within the
+ * set. `score` is the target's usual score on the model's own forward; `extras.targetScore` is c.
+ *
+ * @example
+ * const [m] = await gradEclip.attributeMany(input, [target], gradEclip.resolveParams({}));
+ */
+import type { AttributionMethod } from './types.ts';
+import {
+  checkChoice,
+  checkInt,
+  checkKnownParams,
+  cosineFactor,
+  DEFAULT_BATCH,
+  inBatches,
+  MAP_NORMALISATIONS,
+  type MapNormalisation,
+  makeMap,
+  minMaxNormalise,
+  stackPixels,
+} from './utils.ts';
+
+/** How many attention heads the last block is recomputed with: one (the notebook) or the model's own. */
+export const GRAD_ECLIP_HEADS = ['one', 'model'] as const;
+
+export interface GradEclipParams {
+  attentionHeads: (typeof GRAD_ECLIP_HEADS)[number];
+  /** `minmax` (the notebook's output, on the patch grid) or `none` (raw). */
+  normalize: MapNormalisation;
+  batch: number;
+}
+
+/**
+ * The raw Grad-ECLIP map [T−1] of one row from the last block's ingredients: w [W] and q [W] at the CLS token,
+ * k and v [T, W] (each array read from offset 0 of the given views); `factor` rescales w.
+ */
+export function gradEclipFromInputs(
+  w: Float32Array,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  T: number,
+  factor = 1,
+): Float32Array {
+  const W = w.length;
+  let qn = 0;
+  for (let d = 0; d < W; d++) qn += q[d] * q[d];
+  qn = Math.sqrt(qn);
+  const cos = new Float64Array(T - 1);
+  for (let i = 1; i < T; i++) {
+    let dot = 0;
+    let kn = 0;
+    for (let d = 0; d < W; d++) {
+      const kv = k[i * W + d];
+      dot += q[d] * kv;
+      kn += kv * kv;
+    }
+    cos[i - 1] = dot / (qn * Math.sqrt(kn) || 1);
+  }
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const c of cos) {
+    lo = Math.min(lo, c);
+    hi = Math.max(hi, c);
+  }
+  const out = new Float32Array(T - 1);
+  for (let i = 1; i < T; i++) {
+    let s = 0;
+    for (let d = 0; d < W; d++) s += w[d] * v[i * W + d];
+    const lam = hi > lo ? (cos[i - 1] - lo) / (hi - lo) : 1;
+    out[i - 1] = Math.max(0, s * factor * lam);
+  }
+  return out;
+}
+
+export const gradEclip: AttributionMethod<GradEclipParams> = {
+  id: 'grad-eclip',
+  title: 'Grad-ECLIP (Zhao et al., 2024), last block with one head (official notebook)',
+  signed: false,
+  resolveParams(p) {
+    checkKnownParams('grad-eclip', p, ['attentionHeads', 'normalize', 'batch']);
+    return {
+      attentionHeads: checkChoice(
+        'grad-eclip',
+        'attentionHeads',
+        p.attentionHeads ?? 'one',
+        GRAD_ECLIP_HEADS,
+      ),
+      normalize: checkChoice('grad-eclip', 'normalize', p.normalize ?? 'minmax', MAP_NORMALISATIONS),
+      batch: checkInt('grad-eclip', 'batch', p.batch ?? DEFAULT_BATCH, 1, 64),
+    };
+  },
+  async attributeMany(input, targets, params) {
+    const { imageSize: S, heads: H, grid: G, width: W } = input.model.config.vision;
+    const T = input.model.visionTokens;
+    const nh = params.attentionHeads === 'one' ? 1 : H;
+    return inBatches(targets, input.model.batchFor(params.batch), async (chunk) => {
+      const x = stackPixels(
+        chunk.map(() => input.pixels),
+        S,
+      );
+      const r = await input.model.gradEclip(
+        x,
+        chunk.length,
+        chunk.map((t) => t.head),
+        nh,
+      );
+      return chunk.map((t, b) => {
+        const factor = cosineFactor(t.head, input.model.logitScale);
+        const raw = gradEclipFromInputs(
+          r.grad.subarray(b * W, (b + 1) * W),
+          r.q.subarray(b * W, (b + 1) * W),
+          r.k.subarray(b * T * W, (b + 1) * T * W),
+          r.v.subarray(b * T * W, (b + 1) * T * W),
+          T,
+          factor,
+        );
+        return makeMap(input, {
+          method: 'grad-eclip',
+          target: t.spec,
+          params: { ...params },
+          grid: { rows: G, cols: G },
+          values: params.normalize === 'minmax' ? minMaxNormalise(raw) : raw,
+          signed: false,
+          score: r.scores[b],
+          extras: { targetScore: r.targetScores[b] * factor },
+        });
+      });
+    });
+  },
+};

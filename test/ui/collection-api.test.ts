@@ -1,0 +1,288 @@
+/**
+ * The server routes the collection UI uses (toy model, a temp workspace, the shared paintings): catalog preview,
+ * expert-region import in W3C and COCO with dry run and duplicate detection, versioned and lockable region
+ * saves (409 on a stale version, 423 on a locked region), batches (progress, cancel, resume, restart) and their
+ * agreement summary, which equals `scoreExplanations` (what `artprobe regions score` runs) on the same maps.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { unzipSync } from 'fflate';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { loadRegionsFile } from '../../src/regions/load.ts';
+import { scoreExplanations } from '../../src/regions/score-explanations.ts';
+import { parseCsv, summarizeAgreement } from '../../src/report/summary.ts';
+import { buildApp } from '../../src/server/app.ts';
+import { describeShared, sharedPath } from '../helpers/shared-data.ts';
+import { multipart } from '../server/helpers.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'collection-api-'));
+const WS = join(tmp, 'ws');
+/** A few paintings keep the test quick (the browser test runs the whole gallery). */
+const SUBSET = [
+  'hokusai-great-wave-off-kanagawa-c1831.jpg',
+  'vermeer-girl-with-a-pearl-earring-c1665.jpg',
+  'ai-sd-otter-steampunk-portrait-2022.png',
+];
+let app: FastifyInstance;
+const ids: Record<string, string> = {};
+
+const start = async () => {
+  app = await buildApp({ workspace: WS, model: sharedPath('toy', 'A', 'model') });
+  await app.artprobe.modelReady;
+};
+
+const upload = (url: string, filename: string, content: Buffer) =>
+  app.inject({ method: 'POST', url, ...multipart([{ name: 'file', filename, content }]) });
+
+async function waitBatch(
+  id: string,
+  until: (b: { state: string; counts: Record<string, number> }) => boolean,
+) {
+  for (let k = 0; k < 600; k++) {
+    const b = (await app.inject(`/api/batches/${id}`)).json();
+    if (until(b)) return b;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`batch ${id} did not get there`);
+}
+
+describeShared(
+  'collection API (toy model, shared paintings)',
+  ['toy/A/model', 'paintings/catalog.json'],
+  () => {
+    beforeAll(async () => {
+      await start();
+      for (const f of SUBSET) {
+        const res = await upload('/api/paintings', f, readFileSync(sharedPath('paintings', f)));
+        expect(res.statusCode).toBe(201);
+        ids[f] = res.json().id;
+      }
+    });
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    it('previews a catalog: which rows match a painting, which do not, which paintings have no row', async () => {
+      const res = await upload(
+        '/api/catalogs/preview',
+        'catalog.json',
+        readFileSync(sharedPath('paintings', 'catalog.json')),
+      );
+      expect(res.statusCode).toBe(200);
+      const p = res.json();
+      expect(p.rows).toBe(18);
+      expect(p.keyColumn).toBe('file');
+      expect(p.matched.map((m: { name: string }) => m.name).sort()).toEqual([...SUBSET].sort());
+      expect(p.unmatchedRows).toHaveLength(15);
+      expect(p.paintingsWithoutRow).toEqual([]);
+      expect((await app.inject('/api/catalogs')).json()).toEqual([]); // nothing stored
+      const imp = await upload(
+        '/api/catalogs',
+        'catalog.json',
+        readFileSync(sharedPath('paintings', 'catalog.json')),
+      );
+      expect(imp.json().matched).toBe(3);
+    });
+
+    it('imports W3C regions (dry run first), skips duplicates, and locks them', async () => {
+      const file = readFileSync(sharedPath('paintings', 'annotations.jsonld'));
+      const dry = await upload('/api/annotations/import?dryRun=true', 'annotations.jsonld', file);
+      expect(dry.statusCode).toBe(200);
+      const d = dry.json();
+      expect(d).toMatchObject({ dryRun: true, format: 'w3c', regions: 72, duplicates: 0 });
+      expect(d.matched).toHaveLength(3);
+      expect(d.unmatched).toHaveLength(15);
+      const expected = d.imported;
+      expect(expected).toBeGreaterThan(6);
+      expect((await app.inject(`/api/paintings/${ids[SUBSET[0]]}/annotations`)).json().items).toEqual([]);
+      const res = await upload('/api/annotations/import', 'annotations.jsonld', file);
+      expect(res.statusCode).toBe(201);
+      expect(res.json().imported).toBe(expected);
+      const again = (await upload('/api/annotations/import', 'annotations.jsonld', file)).json();
+      expect(again).toMatchObject({ imported: 0, duplicates: expected });
+      const items = (await app.inject(`/api/paintings/${ids[SUBSET[0]]}/annotations`)).json().items;
+      expect(items.length).toBe(4);
+      expect(items[0]['artprobe:locked']).toBe(true);
+      expect(items[0]['artprobe:origin']).toMatchObject({ format: 'w3c', file: 'annotations.jsonld' });
+    });
+
+    it('imports COCO regions of a painting by its file name', async () => {
+      const coco = {
+        images: [{ id: 1, file_name: SUBSET[1], width: 512, height: 600 }],
+        categories: [{ id: 7, name: 'pearl' }],
+        annotations: [{ id: 3, image_id: 1, category_id: 7, bbox: [10, 20, 30, 40], area: 1200, iscrowd: 0 }],
+      };
+      const res = await upload(
+        '/api/annotations/import?lock=false',
+        'coco.json',
+        Buffer.from(JSON.stringify(coco)),
+      );
+      expect(res.json()).toMatchObject({
+        format: 'coco',
+        imported: 1,
+        matched: [{ name: SUBSET[1], regions: 1 }],
+      });
+      const items = (await app.inject(`/api/paintings/${ids[SUBSET[1]]}/annotations`)).json().items;
+      const pearl = items.find((a: { body: { value: string }[] }) => a.body.some((b) => b.value === 'pearl'));
+      expect(pearl['artprobe:locked']).toBe(false);
+      // leave the workspace's regions as the shared file has them, for the summary check below
+      await app.inject({ method: 'DELETE', url: `/api/annotations/${pearl.id.replace('urn:uuid:', '')}` });
+    });
+
+    it('saves region versions in order: a stale version gets 409, a locked region 423 until unlocked', async () => {
+      const pid = ids[SUBSET[2]];
+      const [first] = (await app.inject(`/api/paintings/${pid}/annotations`)).json().items;
+      const id = first.id.replace('urn:uuid:', '');
+      const moved = structuredClone(first);
+      const save = (payload: Record<string, unknown>) =>
+        app.inject({ method: 'POST', url: `/api/annotations/${id}/revisions`, payload });
+      expect((await save({ baseVersion: 1, annotation: moved })).statusCode).toBe(423);
+      const unlocked = await save({ baseVersion: 1, locked: false });
+      expect(unlocked.json()).toMatchObject({ version: 2, locked: false });
+      expect((await save({ baseVersion: 1, annotation: moved })).statusCode).toBe(409);
+      const ok = await save({ baseVersion: 2, annotation: moved });
+      expect(ok.json()).toMatchObject({ version: 3, locked: false });
+      const relocked = await save({ baseVersion: 3, locked: true });
+      expect(relocked.json()).toMatchObject({ version: 4, locked: true });
+      const bad = await save({
+        baseVersion: 4,
+        locked: false,
+        annotation: { type: 'Annotation', target: {} },
+      });
+      expect(bad.statusCode).toBe(400);
+    });
+
+    it('runs a batch with progress, cancels and resumes it, survives a restart, and its summary equals regions score', async () => {
+      const created = await app.inject({
+        method: 'POST',
+        url: '/api/batches',
+        payload: {
+          paintingIds: SUBSET.map((f) => ids[f]),
+          methods: ['rollout', 'chefer-last', 'occlusion'],
+          prompts: ['a face', 'the sea'],
+          probe: { suite: 'style', dimension: 'style' },
+        },
+      });
+      expect(created.statusCode).toBe(201);
+      const b = created.json();
+      // 3 paintings × 3 methods × (2 prompts + the catalog's style where it matches a label)
+      expect(b.total).toBeGreaterThanOrEqual(18);
+      expect(b.notes.join(' ')).toMatch(/no catalog label for style|^$/);
+      await waitBatch(b.id, (x) => x.counts.done >= 2);
+      const cancelled = (await app.inject({ method: 'POST', url: `/api/batches/${b.id}/cancel` })).json();
+      expect(cancelled.state).toBe('cancelled');
+      expect(cancelled.counts.queued + cancelled.counts.running).toBe(0);
+      // a restart keeps the batch
+      await app.close();
+      await start();
+      const after = (await app.inject(`/api/batches/${b.id}`)).json();
+      expect(after).toMatchObject({ id: b.id, state: 'cancelled', total: b.total });
+      const resumed = (await app.inject({ method: 'POST', url: `/api/batches/${b.id}/resume` })).json();
+      expect(['running', 'done']).toContain(resumed.state);
+      const done = await waitBatch(b.id, (x) => x.state !== 'running');
+      expect(done).toMatchObject({ state: 'done', fraction: 1 });
+      expect(done.counts.done).toBe(b.total);
+      let s = (await app.inject(`/api/batches/${b.id}/summary`)).json();
+      for (let k = 0; s.state !== 'ready' && k < 600; k++) {
+        await new Promise((r) => setTimeout(r, 200));
+        s = (await app.inject(`/api/batches/${b.id}/summary`)).json();
+      }
+      expect(s.state).toBe('ready');
+      expect(s.metricSide).toBe(256);
+      // the maps the summary scored, exported as an `artprobe explain` folder with the regions, scored by the
+      // CLI's scorer
+      const zip = await app.inject(`/api/batches/${b.id}/maps.zip`);
+      expect(zip.headers['content-disposition']).toMatch(/artprobe-maps-.*\.zip/);
+      const dir = join(tmp, 'explain');
+      for (const [name, bytes] of Object.entries(unzipSync(zip.rawPayload))) {
+        await mkdir(dirname(join(dir, name)), { recursive: true });
+        writeFileSync(join(dir, name), bytes);
+      }
+      const { regions } = await loadRegionsFile(join(dir, 'annotations.jsonld'));
+      expect(regions).toHaveLength(12);
+      const cli = await scoreExplanations(dir, regions, { tolerance: 15 });
+      expect(cli.notes).toEqual([]);
+      expect(s.rows.length).toBe(cli.rows.length);
+      const key = (r: {
+        image?: string;
+        painting?: string;
+        regionId: string;
+        method: string;
+        target?: string;
+        prompt?: string;
+      }) =>
+        `${r.painting ?? r.image}|${r.regionId.replace('urn:uuid:', '')}|${r.method}|${r.target ?? r.prompt}`;
+      const byKey = new Map(cli.rows.map((r) => [key(r), r]));
+      for (const r of s.rows) {
+        const c = byKey.get(key(r));
+        expect(c, key(r)).toBeDefined();
+        for (const m of ['pointing', 'pointingTol', 'energy', 'auroc', 'iouTopK', 'nss'] as const)
+          expect(r[m] ?? Number.NaN).toBeCloseTo(c?.[m] ?? Number.NaN, 10);
+      }
+      const mine = summarizeAgreement(s.rows).byMethod;
+      for (const m of cli.byMethod) {
+        const x = mine.find((y) => y.method === m.method);
+        for (const k of ['pointing', 'energy', 'auroc', 'iouTopK'] as const)
+          expect(x?.mean[k]).toBeCloseTo(m[k], 10);
+      }
+      // CSV: the same rows
+      const csv = await app.inject(`/api/batches/${b.id}/summary.csv`);
+      expect(csv.headers['content-type']).toMatch(/text\/csv/);
+      expect(csv.headers['content-disposition']).toMatch(/artprobe-agreement-.*\.csv/);
+      const parsed = parseCsv(csv.body);
+      expect(parsed).toHaveLength(s.rows.length);
+      expect(Number(parsed[0].auroc)).toBeCloseTo(s.rows[0].auroc, 12);
+    });
+
+    it('scores at painting pixels when asked (metricSide 0), equal to regions score on the stored map and the original file', async () => {
+      const created = await app.inject({
+        method: 'POST',
+        url: '/api/batches',
+        payload: { paintingIds: [ids[SUBSET[0]]], methods: ['rollout'], prompts: ['a face'], metricSide: 0 },
+      });
+      const b = created.json();
+      await waitBatch(b.id, (x) => x.state !== 'running');
+      let s = (await app.inject(`/api/batches/${b.id}/summary`)).json();
+      for (let k = 0; s.state !== 'ready' && k < 300; k++) {
+        await new Promise((r) => setTimeout(r, 200));
+        s = (await app.inject(`/api/batches/${b.id}/summary`)).json();
+      }
+      expect(s).toMatchObject({ state: 'ready', metricSide: 0 });
+      const job = (app as FastifyInstance).artprobe.ws.getJob(s.rows[0].jobId);
+      const dir = join(tmp, 'exact');
+      await mkdir(dir, { recursive: true });
+      const file = join(WS, 'maps', job?.result?.mapsJob ?? '', job?.result?.files.painting ?? '');
+      writeFileSync(
+        join(dir, 'manifest.json'),
+        JSON.stringify({
+          entries: [
+            { image: SUBSET[0], method: 'rollout', target: 'a face', map_painting: relative(dir, file) },
+          ],
+        }),
+      );
+      const { regions } = await loadRegionsFile(sharedPath('paintings', 'annotations.jsonld'));
+      const cli = await scoreExplanations(dir, regions, { tolerance: 15 });
+      expect(cli.rows).toHaveLength(4);
+      expect(s.rows).toHaveLength(4);
+      for (const c of cli.rows) {
+        const r = s.rows.find((x: { region: string }) => x.region === c.region);
+        for (const m of ['pointing', 'energy', 'auroc', 'iouTopK', 'nss'] as const)
+          expect(r[m]).toBeCloseTo(c[m], 10);
+      }
+    });
+
+    it("tells a painting's catalog label for a probe dimension", async () => {
+      const res = await app.inject(
+        `/api/paintings/${ids[SUBSET[0]]}/catalog-truth?suite=style&dimension=style`,
+      );
+      expect(res.json()).toMatchObject({ field: 'style', value: 'Ukiyo-e', label: 'Ukiyo-e' });
+      const vermeer = (
+        await app.inject(`/api/paintings/${ids[SUBSET[1]]}/catalog-truth?suite=style&dimension=style`)
+      ).json();
+      expect(vermeer.label).toBe('Baroque');
+    });
+  },
+);
