@@ -210,7 +210,9 @@ async function main(): Promise<void> {
 
   let server: ServerLoadResult | undefined;
   if (!opts.only || opts.only === 'server') {
-    log('\nServer (issue 6): 50 concurrent explanation requests with the toy model over loopback…');
+    log(
+      '\nServer (issues 6, 11): 50 concurrent explanation requests + an export with the toy model over loopback…',
+    );
     server = await runServerLoadBench({ requests: 50 });
     log(
       formatTable(
@@ -228,6 +230,17 @@ async function main(): Promise<void> {
           ],
         ],
       ),
+    );
+    log(
+      `/api/health under load (50 jobs + an export): p50 ${server.healthP50Ms} ms, p99 ${server.healthP99Ms} ms, ` +
+        `max ${server.healthMaxMs} ms over ${server.healthSamples} samples; worker peak RSS ${server.workerPeakRssMB} MB, ` +
+        `server + workers ${server.totalPeakRssMB} MB; export ${server.exportMB} MB in ${server.exportSeconds} s`,
+    );
+    checks.push(
+      checkTarget('server load: /api/health p99 (50 jobs + an export)', server.healthP99Ms, 200, 'ms'),
+    );
+    checks.push(
+      checkTarget('server load: server + model workers peak RSS', server.totalPeakRssMB, 2048, 'MB'),
     );
     checks.push(checkTarget('server load: requests not completed', server.failed, 0, 'jobs'));
     checks.push(checkTarget('server load: peak RSS', server.peakRssMB, 2048, 'MB'));

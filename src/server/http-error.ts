@@ -7,7 +7,12 @@
  * throw new HttpError(503, 'the model is busy', { 'retry-after': '5' });
  */
 
-/** An error with an HTTP status (and optional response headers, e.g. Retry-After), for the routes. */
+/**
+ * An error with an HTTP status (and optional response headers, e.g. Retry-After), for the routes.
+ *
+ * @example
+ * throw new HttpError(413, 'the upload is above the limit of 50 MB');
+ */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,

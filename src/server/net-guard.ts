@@ -112,7 +112,12 @@ export function classifyAddress(ip: string): AddressKind | undefined {
 /** Whether non-public addresses may be fetched: all of them, none, or as a function decides. */
 export type PrivatePolicy = boolean | ((address: string, kind: AddressKind) => boolean);
 
-/** A fetch refused because of where it would go (never sent). */
+/**
+ * A fetch refused because of where it would go (never sent).
+ *
+ * @example
+ * try { await guardedGet('http://127.0.0.1/', o); } catch (e) { if (e instanceof BlockedAddressError) e.kind; } // 'loopback'
+ */
 export class BlockedAddressError extends Error {
   override name = 'BlockedAddressError';
   constructor(
@@ -123,17 +128,32 @@ export class BlockedAddressError extends Error {
   }
 }
 
-/** A fetch that failed on the way (DNS, connection, TLS, timeout): deliberately without details. */
+/**
+ * A fetch that failed on the way (DNS, connection, TLS, timeout): deliberately without details.
+ *
+ * @example
+ * if (e instanceof UnreachableError) throw new HttpError(502, `could not reach ${url}`);
+ */
 export class UnreachableError extends Error {
   override name = 'UnreachableError';
 }
 
-/** A redirect chain too long or looping. */
+/**
+ * A redirect chain too long or looping.
+ *
+ * @example
+ * await guardedGet(url, { maxBytes, maxRedirects: 5 }); // rejects with it after the 6th redirect
+ */
 export class TooManyRedirectsError extends Error {
   override name = 'TooManyRedirectsError';
 }
 
-/** An answer whose body is above the byte limit. */
+/**
+ * An answer whose body is above the byte limit (`bytes`: the declared length, when there was one).
+ *
+ * @example
+ * if (e instanceof TooLargeError) throw new HttpError(413, 'too large');
+ */
 export class TooLargeError extends Error {
   override name = 'TooLargeError';
   constructor(readonly bytes: number | undefined) {

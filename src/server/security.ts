@@ -24,7 +24,12 @@ import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** Name of the cookie that carries the token for the web UI. */
+/**
+ * Name of the cookie that carries the token for the web UI.
+ *
+ * @example
+ * fetch('/api/health', { headers: { cookie: `${TOKEN_COOKIE}=${token}` } });
+ */
 export const TOKEN_COOKIE = 'artprobe_token';
 
 /**
@@ -192,7 +197,13 @@ function refuse(reply: FastifyReply, status: number, message: string, headers: R
     .send({ statusCode: status, error: status === 401 ? 'Unauthorized' : 'Forbidden', message });
 }
 
-/** Why a request is cross-site, or undefined when it is not (or comes from a non-browser client). */
+/**
+ * Why a request is cross-site, or undefined when it is not (or comes from a non-browser client).
+ *
+ * @example
+ * crossSiteReason({ method: 'POST', url: '/api/catalogs', headers: { host: 'localhost:8787', origin: 'http://evil.example' } });
+ * // 'a POST request from another origin (Origin: http://evil.example)'
+ */
 export function crossSiteReason(req: Pick<FastifyRequest, 'method' | 'url' | 'headers'>): string | undefined {
   const site = req.headers['sec-fetch-site'];
   const origin = req.headers.origin;

@@ -73,7 +73,9 @@ export class ApApp extends LitElement {
     .nomodel code { background: #fff; padding: 0 4px; }
     main { padding: 10px 20px 24px; max-width: 1800px; margin: 0 auto; }
     h2.title { font-size: 20px; margin: 0 0 8px; }
-    details.box { border: 1px solid #d6d6d6; border-radius: 6px; background: #fff; padding: 4px 12px; margin: 0 0 10px; }
+    .tools { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 10px; align-items: start; margin: 0 0 10px; }
+    @media (max-width: 1000px) { .tools { grid-template-columns: minmax(0, 1fr); } }
+    details.box { border: 1px solid #d6d6d6; border-radius: 6px; background: #fff; padding: 4px 12px; margin: 0; }
     details.box > summary { cursor: pointer; font-weight: 600; padding: 4px 0; }
     details.box > summary:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
     .skip { position: absolute; left: -9999px; }
@@ -157,6 +159,8 @@ export class ApApp extends LitElement {
   private async refresh(): Promise<void> {
     try {
       this.paintings = await this.api.paintings();
+      // the import box starts closed when the paintings already have catalog metadata
+      if (this.importOpen === undefined) this.importOpen = !this.paintings.some((p) => p.metadata);
     } catch (e) {
       this.error = `Cannot list paintings: ${(e as Error).message}`;
     }
@@ -226,16 +230,19 @@ export class ApApp extends LitElement {
     const items = this.items();
     const shown = filterItems(items, s.q, s.filters);
     const problem = this.modelProblem();
-    return html`
+    return html`<div class="tools">
       <details class="box" .open=${this.importOpen ?? true}
         @toggle=${(e: Event) => (this.importOpen = (e.target as HTMLDetailsElement).open)}>
         <summary>Import a catalog or expert regions</summary>
-        <ap-import-panel .api=${this.api} @ap-imported=${() => this.refresh()}></ap-import-panel>
+        <ap-import-panel .api=${this.api} @ap-imported=${() => {
+          this.importOpen = true;
+          void this.refresh();
+        }}></ap-import-panel>
       </details>
       <details class="box" open>
         <summary>Batch: prompts × methods over the ${shown.length} shown painting${shown.length === 1 ? '' : 's'}</summary>
         <ap-batch-panel .api=${this.api} .paintingIds=${shown.map((i) => i.id)} .suites=${this.suites} disabled=${problem}></ap-batch-panel>
-      </details>
+      </details></div>
       <ap-gallery .items=${items} .q=${s.q} .filters=${s.filters} .busy=${this.busy} .error=${this.error}
         @ap-open=${(e: CustomEvent<{ id: string }>) => this.open(e.detail.id)}
         @ap-upload=${(e: CustomEvent<{ files: File[] }>) => this.upload(e.detail.files)}

@@ -61,8 +61,7 @@ export class ApBatchPanel extends LitElement {
 
   static override styles = css`
     :host { display: block; font-size: 14px; }
-    .form { display: grid; grid-template-columns: minmax(200px, 1fr) minmax(260px, 1.4fr); gap: 8px 18px; }
-    @media (max-width: 900px) { .form { grid-template-columns: 1fr; } }
+    .form { display: grid; grid-template-columns: minmax(0, 1fr); gap: 6px; }
     label { display: flex; flex-direction: column; gap: 2px; font-size: 13px; }
     textarea, select, input, button { font: inherit; }
     textarea { min-height: 3.2em; resize: vertical; }
@@ -76,12 +75,14 @@ export class ApBatchPanel extends LitElement {
     button:focus-visible, textarea:focus-visible, select:focus-visible, input:focus-visible, a:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
     .help { color: #555; font-size: 12px; }
     ul.list { list-style: none; padding: 0; margin: 10px 0 0; }
-    ul.list li { border-top: 1px solid #ddd; padding: 6px 0; display: grid; grid-template-columns: minmax(0, 1fr) 200px auto; gap: 4px 12px; align-items: center; }
+    ul.list { max-height: 260px; overflow: auto; }
+    ul.list li { border-top: 1px solid #ddd; padding: 6px 0; display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: 4px 12px; align-items: center; }
+    ul.list li progress { grid-column: 1 / -1; width: 100%; }
     .name { font-weight: 600; overflow-wrap: anywhere; }
     .state { font-size: 12px; border-radius: 3px; padding: 0 5px; color: #fff; background: #5f6b7a; margin-left: 6px; }
     .state.running { background: #0b5cad; } .state.done { background: #1b6e3a; } .state.cancelled, .state.failed { background: #8a4b00; }
     .counts { font-size: 12px; color: #333; font-variant-numeric: tabular-nums; }
-    progress { width: 200px; }
+
     .acts { display: flex; gap: 6px; align-items: center; }
     .acts a { color: #0b5cad; }
     .msg { min-height: 1.2em; font-size: 13px; color: #a00000; }
@@ -178,13 +179,13 @@ export class ApBatchPanel extends LitElement {
           b.state === 'running' ? ` · ETA ${formatEta(b.etaSeconds)}` : ''
         }</div>
         ${b.notes.length ? html`<div class="help">${b.notes.slice(0, 2).join(' · ')}${b.notes.length > 2 ? ' …' : ''}</div>` : nothing}</div>
-      <progress max="1" .value=${b.fraction} aria-label=${`progress of ${b.name}: ${finished} of ${b.total}`}></progress>
       <div class="acts">
         ${b.state === 'running' ? html`<button type="button" class="danger" name="cancel-batch" @click=${() => this.act(b, 'cancel')}>Cancel</button>` : nothing}
         ${b.state === 'cancelled' || b.state === 'failed' ? html`<button type="button" class="plain" name="resume-batch" @click=${() => this.act(b, 'resume')}>Resume</button>` : nothing}
         <a href=${`#/summary/${b.id}`} name="open-summary">Summary</a>
         <button type="button" class="plain" name="delete-batch" aria-label=${`delete batch ${b.name}`} @click=${() => this.act(b, 'delete')}>×</button>
       </div>
+      <progress max="1" .value=${b.fraction} aria-label=${`progress of ${b.name}: ${finished} of ${b.total}`}></progress>
     </li>`;
   }
 

@@ -65,7 +65,7 @@ export class ApGallery extends LitElement {
     button.danger { background: #fff; color: #8a1c1c; border-color: #8a1c1c; }
     button[disabled] { opacity: .55; cursor: default; }
     input:focus-visible, select:focus-visible, button:focus-visible, a:focus-visible, .drop:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
-    .drop { border: 2px dashed #888; border-radius: 6px; padding: 10px 14px; text-align: center; color: #333; margin-bottom: 12px; }
+    .drop { border: 2px dashed #888; border-radius: 6px; padding: 6px 12px; text-align: center; color: #333; margin-bottom: 8px; }
     .drop.over { border-color: #0b5cad; background: #eaf1fb; }
     .drop form { display: inline-flex; gap: 6px; margin-left: 12px; }
     .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 12px; }

@@ -29,7 +29,7 @@ export class ApImportPanel extends LitElement {
 
   static override styles = css`
     :host { display: block; font-size: 14px; }
-    .cols { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 10px 20px; }
+    .cols { display: grid; grid-template-columns: repeat(auto-fit, minmax(250px, 1fr)); gap: 8px 14px; }
     fieldset { border: 1px solid #ccc; border-radius: 4px; padding: 6px 10px; margin: 0; }
     legend { font-weight: 600; font-size: 13px; }
     input, button { font: inherit; }

@@ -197,7 +197,13 @@ export class ApPaintingView extends LitElement {
     const figs = this.renderRoot.querySelector('.pair') as HTMLElement | null;
     if (!figs) return;
     const top = figs.getBoundingClientRect().top + window.scrollY;
-    const h = Math.max(220, Math.floor(window.innerHeight - top - 66));
+    // what a figure has below its map: caption and colour bar (as rendered; 70 px before the first render)
+    let tail = 70;
+    for (const fig of figs.querySelectorAll('figure')) {
+      const map = fig.querySelector('ap-heatmap');
+      if (map) tail = Math.max(tail, fig.getBoundingClientRect().height - map.getBoundingClientRect().height);
+    }
+    const h = Math.max(220, Math.floor(window.innerHeight - top - tail - 8));
     if (Math.abs(h - this.fitH) > 2) this.fitH = h;
   }
 
@@ -337,7 +343,9 @@ export class ApPaintingView extends LitElement {
     return this.jobs.prompt(method, this.state.prompts, prompt);
   }
 
-  private async onDrawn(e: CustomEvent<{ geometry: import('../regions/region.ts').Geometry }>): Promise<void> {
+  private async onDrawn(
+    e: CustomEvent<{ geometry: import('../regions/region.ts').Geometry }>,
+  ): Promise<void> {
     if (!this.store) return;
     const label = this.draft.label.trim() || `region ${this.store.regions.length + 1}`;
     try {
@@ -375,7 +383,10 @@ export class ApPaintingView extends LitElement {
         probes: { [this.painting.id]: this.probes },
         model: this.modelName,
       });
-      download(new Blob([html], { type: 'text/html' }), exportName(this.painting.name, undefined, 'report', 'html'));
+      download(
+        new Blob([html], { type: 'text/html' }),
+        exportName(this.painting.name, undefined, 'report', 'html'),
+      );
       this.message = 'Report downloaded.';
     } catch (e) {
       this.message = `report: ${(e as Error).message}`;
@@ -428,7 +439,13 @@ export class ApPaintingView extends LitElement {
     }
   }
 
-  private renderFigure(slot: Slot | undefined, method: string, caption: string, settings: OverlaySettings, retry?: () => void) {
+  private renderFigure(
+    slot: Slot | undefined,
+    method: string,
+    caption: string,
+    settings: OverlaySettings,
+    retry?: () => void,
+  ) {
     const p = this.painting as Painting;
     const info = methodInfo(method);
     const signed = !!slot?.job?.result?.signed;
@@ -463,7 +480,9 @@ export class ApPaintingView extends LitElement {
     const s = this.state;
     if (tab === 'maps')
       return html`<div class="row">${ALL_METHODS.map(
-        (m) => html`<label title=${methodInfo(m).note}><input type="checkbox" name=${`method-${m}`} .checked=${s.methods.includes(m)}
+        (
+          m,
+        ) => html`<label title=${methodInfo(m).note}><input type="checkbox" name=${`method-${m}`} .checked=${s.methods.includes(m)}
             @change=${(e: Event) => {
               const on = (e.target as HTMLInputElement).checked;
               const methods = on ? [...s.methods, m] : s.methods.filter((x) => x !== m);
@@ -509,7 +528,9 @@ export class ApPaintingView extends LitElement {
     const s = this.state;
     const method = s.method;
     const target = this.probeMap ? this.probeMap.target : s.prompts[s.prompt];
-    const main = this.probeMap ? this.jobs.get(s.method, this.probeMap.target) : this.slotFor(s.method, s.prompt);
+    const main = this.probeMap
+      ? this.jobs.get(s.method, this.probeMap.target)
+      : this.slotFor(s.method, s.prompt);
     const job = main?.job;
     const text = typeof target === 'string' ? target : target ? targetText(target) : '';
     return html`<div class="exports">
@@ -548,7 +569,9 @@ export class ApPaintingView extends LitElement {
       scheme: s.scheme,
     };
     const prompt = s.prompts[s.prompt];
-    const main = this.probeMap ? this.jobs.get(s.method, this.probeMap.target) : this.slotFor(s.method, s.prompt);
+    const main = this.probeMap
+      ? this.jobs.get(s.method, this.probeMap.target)
+      : this.slotFor(s.method, s.prompt);
     const mainCaption = this.probeMap
       ? `${s.method} · ${this.probeMap.caption}`
       : prompt
@@ -596,7 +619,10 @@ export class ApPaintingView extends LitElement {
             <label>Prompt <input type="text" name="prompt" size="22" placeholder=${promptHint(p)} /></label>
             <button class="primary" type="submit" ?disabled=${!!this.modelProblem} title=${this.modelProblem || 'compute the maps of this prompt with the chosen methods'}>Explain</button>
             ${s.prompts.map(
-              (t, i) => html`<span class="chip"><button type="button" aria-pressed=${i === s.prompt && !this.probeMap} @click=${() => {
+              (
+                t,
+                i,
+              ) => html`<span class="chip"><button type="button" aria-pressed=${i === s.prompt && !this.probeMap} @click=${() => {
                 this.probeMap = undefined;
                 this.patch({ prompt: i, answer: '' });
               }}>${t}</button>
@@ -613,7 +639,9 @@ export class ApPaintingView extends LitElement {
               ${ALL_METHODS.filter((m) => m !== s.method).map((m) => html`<option value=${`m:${m}`} ?selected=${s.compare === `m:${m}`}>method ${m}</option>`)}
               ${s.prompts.map((t, i) => (i === s.prompt ? nothing : html`<option value=${`p:${i}`} ?selected=${s.compare === `p:${i}`}>prompt “${t}”</option>`))}
             </select></label>
-            <label title=${Object.values(VIEW_HELP).join('\n')}>View <select name="view" @change=${(e: Event) => {
+            <label title=${Object.values(VIEW_HELP).join('\n')}>View <select name="view" @change=${(
+              e: Event,
+            ) => {
               this.jobs.clear();
               this.patch({ view: (e.target as HTMLSelectElement).value as ViewState['view'] });
             }}>
@@ -634,11 +662,14 @@ export class ApPaintingView extends LitElement {
         </div>
         <div class="side">
           <div class="tabs" role="tablist" aria-label="panels">${PANEL_TABS.map(
-            (t) => html`<button type="button" role="tab" name=${`tab-${t}`} aria-selected=${t === s.tab} aria-controls=${`panel-${t}`}
+            (
+              t,
+            ) => html`<button type="button" role="tab" name=${`tab-${t}`} aria-selected=${t === s.tab} aria-controls=${`panel-${t}`}
               @click=${() => this.patch({ tab: t })}>${TAB_NAMES[t]}${t === 'regions' ? ` (${this.store?.regions.length ?? 0})` : ''}</button>`,
           )}</div>
           ${PANEL_TABS.map(
-            (t) => html`<div role="tabpanel" id=${`panel-${t}`} ?hidden=${t !== s.tab}>${t === s.tab || t === 'clip' ? this.renderTab(t, p) : nothing}</div>`,
+            (t) =>
+              html`<div role="tabpanel" id=${`panel-${t}`} ?hidden=${t !== s.tab}>${t === s.tab || t === 'clip' ? this.renderTab(t, p) : nothing}</div>`,
           )}
         </div>
       </div>`;

@@ -200,6 +200,32 @@ describeShared(
         regions.length,
       );
       expect(stdout).toMatch(/wrote .*index\.html \(18 paintings/);
+      // a table of contents and the summary across the paintings come first
+      const summaryAt = page.indexOf('<section class="summary" id="summary">');
+      expect(summaryAt).toBeGreaterThan(0);
+      expect(summaryAt).toBeLessThan(page.indexOf('<section class="painting"'));
+      expect(page).toMatch(
+        /<nav class="toc" aria-label="Contents"><a href="#summary">Summary<\/a><a href="#p0">/,
+      );
+      const metrics = json.paintings.flatMap((p: { metrics: { auroc: number | null }[] }) => p.metrics);
+      const aurocs = metrics
+        .map((m: { auroc: number | null }) => m.auroc)
+        .filter((v: number | null) => v !== null);
+      const row = page.match(
+        /<tr data-method="chefer-all"><th scope="row">chefer-all<\/th><td class="n">(\d+)<\/td><td class="n">(\d+)<\/td>.*?data-metric="auroc" data-mean="([^"]+)"/,
+      );
+      expect(row?.slice(1, 3)).toEqual([String(regions.length), '18']);
+      expect(Number(row?.[3])).toBeCloseTo(
+        aurocs.reduce((a: number, b: number) => a + b, 0) / aurocs.length,
+        10,
+      );
+      // per dimension, and the paintings that agree least, linked to their sections
+      expect(page).toMatch(/<tr data-method="chefer-all" data-dimension="style">/);
+      expect(page).toMatch(/Least agreement[\s\S]*<a href="#p\d+">/);
+      // every painting's colour bar has numbers and the method's unit (not just "low … high")
+      expect(page).not.toContain('<span>low</span>');
+      expect(page.match(/class="colorbar"/g)?.length).toBe(18);
+      expect(page).toContain('chefer-all: relevance (a.u.)');
     });
 
     it('names the problem for bad options', async () => {

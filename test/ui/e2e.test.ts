@@ -86,13 +86,13 @@ run('UI end to end (real server, toy model)', () => {
     await page
       .locator('ap-gallery input[type=file]')
       .setInputFiles(sharedPath('toy', 'A', 'eval', 'images', 'img_000.png'));
-    await page.locator('ap-gallery a.card').first().waitFor({ timeout: 20_000 });
+    await page.locator('ap-gallery a.card-link').first().waitFor({ timeout: 20_000 });
     await saveScreenshot(page, 'e2e-1-gallery');
-    expect(await page.locator('ap-gallery a.card').count()).toBe(1);
+    expect(await page.locator('ap-gallery a.card-link').count()).toBe(1);
   });
 
   it('explains it for two prompts; the heatmaps differ between the prompts', async () => {
-    await page.locator('ap-gallery a.card').first().click();
+    await page.locator('ap-gallery a.card-link').first().click();
     await page.locator('ap-painting-view h2').waitFor();
     expect(page.url()).toMatch(/#\/painting\/[0-9a-f]{64}/);
     for (const p of ['a red circle', 'a blue square']) {
@@ -106,7 +106,7 @@ run('UI end to end (real server, toy model)', () => {
       for (const i of [0, 1])
         await expect
           .poll(() => page.locator(`${cell(m, i)} .tag`).textContent(), { timeout: 60_000 })
-          .toMatch(/^-?\d/);
+          .toMatch(/^score -?\d/);
     await page.waitForTimeout(300);
     const a = await canvasPixels(`${cell('chefer-all', 0)} ap-heatmap canvas`);
     const b = await canvasPixels(`${cell('chefer-all', 1)} ap-heatmap canvas`);
@@ -122,6 +122,7 @@ run('UI end to end (real server, toy model)', () => {
   });
 
   it('draws a region and shows its metrics', async () => {
+    await page.locator('ap-painting-view button[name=tab-regions]').click();
     await page.locator('ap-painting-view input[name=region-label]').fill('test box');
     await page.locator('ap-painting-view button[name=draw-rect]').click();
     const svg = page.locator('ap-painting-view figure ap-heatmap svg.layer');
@@ -131,6 +132,7 @@ run('UI end to end (real server, toy model)', () => {
     await page.mouse.down();
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.55, { steps: 5 });
     await page.mouse.up();
+    await page.locator('ap-painting-view button[name=tab-agreement]').click();
     await expect
       .poll(() => page.locator('ap-metrics-panel tr[data-region]').count(), { timeout: 20_000 })
       .toBe(4); // 2 methods × 2 prompts
@@ -141,6 +143,7 @@ run('UI end to end (real server, toy model)', () => {
   });
 
   it('exports a static report that opens from disk', async () => {
+    await page.locator('ap-painting-view button[name=tab-export]').click();
     const [dl] = await Promise.all([
       page.waitForEvent('download'),
       page.locator('ap-painting-view button[name=export-report]').click(),
@@ -171,6 +174,7 @@ run('UI end to end (real server, toy model)', () => {
     expect(put.status).toBe(200);
     await page.reload();
     await page.locator('ap-probe-panel option[value="shapes/caption"]').waitFor({ state: 'attached' });
+    await page.locator('ap-painting-view button[name=tab-clip]').click();
     await page.locator('ap-probe-panel select[name=probe-dimension]').selectOption('shapes/caption');
     await page.locator('ap-probe-panel button[name=ask]').click();
     await page.locator('ap-probe-panel button.answer').first().waitFor();
@@ -179,14 +183,14 @@ run('UI end to end (real server, toy model)', () => {
     const res = await app.inject({
       method: 'POST',
       url: `/api/paintings/${pid}/probe`,
-      payload: { suites: ['shapes'], dimensions: ['caption'], topK: 5 },
+      payload: { suites: ['shapes'], dimensions: ['caption'], topK: 100 },
     });
     const answer = res.json().images[0].answers.caption;
     expect(res.json().cached).toBe(true);
     const labels = await page
       .locator('ap-probe-panel button.answer')
       .evaluateAll((bs) => bs.map((b) => b.getAttribute('data-label')));
-    expect(labels).toEqual(answer.ranked.map((r: { label: string }) => r.label));
+    expect(labels).toEqual(answer.ranked.slice(0, 5).map((r: { label: string }) => r.label));
     expect(await page.locator('ap-probe-panel .p').first().textContent()).toBe(
       `${(100 * answer.ranked[0].probability).toFixed(1)}%`,
     );
@@ -197,7 +201,7 @@ run('UI end to end (real server, toy model)', () => {
       .poll(() => page.locator('ap-painting-view figure figcaption').first().textContent(), {
         timeout: 60_000,
       })
-      .toMatch(new RegExp(`chefer-all · caption: ${top} .*score -?\\d`));
+      .toMatch(new RegExp(`chefer-all · caption: ${top} .*probability -?\\d`));
     expect(
       await page.locator('ap-probe-panel button.answer[aria-pressed=true]').getAttribute('data-label'),
     ).toBe(top);
@@ -227,7 +231,7 @@ run('UI end to end (real server, toy model)', () => {
       .poll(() => again.locator('ap-painting-view figure figcaption').first().textContent(), {
         timeout: 30_000,
       })
-      .toMatch(new RegExp(`caption: ${top} .*score`));
+      .toMatch(new RegExp(`caption: ${top} .*probability`));
     expect(again.errors).toEqual([]);
     await again.close();
   });
@@ -241,7 +245,7 @@ run('UI end to end (real server, toy model)', () => {
     });
     try {
       await page.goto(`${url}/#/gallery`);
-      await page.locator('ap-gallery a.card').first().waitFor();
+      await page.locator('ap-gallery a.card-link').first().waitFor();
       const b64 = readFileSync(sharedPath('toy', 'A', 'eval', 'images', 'img_001.png')).toString('base64');
       await page.locator('ap-gallery .drop').evaluate((el, data) => {
         const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
@@ -250,10 +254,10 @@ run('UI end to end (real server, toy model)', () => {
         el.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
         el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
       }, b64);
-      await expect.poll(() => page.locator('ap-gallery a.card').count(), { timeout: 20_000 }).toBe(2);
+      await expect.poll(() => page.locator('ap-gallery a.card-link').count(), { timeout: 20_000 }).toBe(2);
       await page.locator('ap-gallery input[name=url]').fill(`${srv.base}/img_002.png`);
       await page.locator('ap-gallery button[type=submit]').click();
-      await expect.poll(() => page.locator('ap-gallery a.card').count(), { timeout: 20_000 }).toBe(3);
+      await expect.poll(() => page.locator('ap-gallery a.card-link').count(), { timeout: 20_000 }).toBe(3);
       const names = (
         (await app.inject('/api/paintings')).json() as { name: string; sourceUrl: string | null }[]
       ).map((p) => [p.name, p.sourceUrl]);
@@ -316,11 +320,11 @@ run('UI end to end (real server, toy model)', () => {
       for (const [name, hash] of Object.entries(views)) {
         await p.goto(`${url}/${hash}`);
         const ready = {
-          gallery: 'ap-gallery a.card',
+          gallery: 'ap-gallery a.card-link',
           painting: 'ap-probe-panel button.answer',
           map: 'ap-embedding-map circle',
         }[name] as string;
-        await p.locator(ready).first().waitFor({ timeout: 30_000 });
+        await p.locator(ready).first().waitFor({ state: 'attached', timeout: 30_000 });
         const layout = await p.evaluate(() => {
           // every interactive element, through shadow roots
           const all: Element[] = [];
@@ -359,11 +363,11 @@ run('UI end to end (real server, toy model)', () => {
     const pid = ((await app.inject('/api/paintings')).json() as { id: string }[])[0].id;
     const p = await openPage(browser, { width: 1280, height: 900 });
     await p.goto(`${url}/#/painting/${pid}?prompts=a%20red%20circle&probe=shapes/caption`);
-    await p.locator('ap-probe-panel button.answer').first().waitFor({ timeout: 30_000 });
+    await p.locator('ap-probe-panel button.answer').first().waitFor({ state: 'attached', timeout: 30_000 });
     // cells are named by their state: wait until both maps are done
     await expect
       .poll(() => p.locator('ap-small-multiples button .tag').allTextContents(), { timeout: 30_000 })
-      .toEqual([expect.stringMatching(/^-?\d/), expect.stringMatching(/^-?\d/)]);
+      .toEqual([expect.stringMatching(/^score -?\d/), expect.stringMatching(/^score -?\d/)]);
     const expected = await p.evaluate(() => {
       const all: string[] = [];
       const walk = (root: Document | ShadowRoot) => {

@@ -62,7 +62,13 @@ function startupFailure(message: string): never {
   process.exit(1);
 }
 
-/** A clear message for an error of `listen`. */
+/**
+ * A clear message for an error of `listen`.
+ *
+ * @example
+ * listenErrorMessage(Object.assign(new Error('x'), { code: 'EADDRINUSE' }), '127.0.0.1', 8787);
+ * // 'cannot listen on 127.0.0.1:8787: the port is already in use (…); stop it or choose another --port …'
+ */
 export function listenErrorMessage(e: NodeJS.ErrnoException, host: string, port: number): string {
   const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (e.code === 'EADDRINUSE')

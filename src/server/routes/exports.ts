@@ -17,6 +17,12 @@ import { binary, PAINTING_PARAMS, withErrors } from '../schemas.ts';
 import { annotationPage } from './annotations.ts';
 import { requirePainting } from './paintings.ts';
 
+/**
+ * Adds `GET /api/paintings/:id/export`.
+ *
+ * @example
+ * registerExportRoutes(api, ctx);
+ */
 export function registerExportRoutes(app: ArtprobeApp, ctx: AppContext): void {
   const { ws } = ctx;
   const building = new Map<string, Promise<{ bytes: number }>>();

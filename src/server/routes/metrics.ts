@@ -55,6 +55,12 @@ export class MetricCache {
   }
 }
 
+/**
+ * Adds `POST /api/metrics` (and sets `ctx.metricCache`).
+ *
+ * @example
+ * registerMetricRoutes(api, ctx);
+ */
 export function registerMetricRoutes(app: ArtprobeApp, ctx: AppContext): void {
   const { ws } = ctx;
   const cache = new MetricCache();

@@ -12,7 +12,12 @@ import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
-/** File name of the lock inside the workspace folder. */
+/**
+ * File name of the lock inside the workspace folder.
+ *
+ * @example
+ * readFileSync(join(ws, LOCK_FILE), 'utf8'); // {"pid":1234,"host":"lab","startedAt":"…"}
+ */
 export const LOCK_FILE = 'serve.lock';
 
 /** What the lock file holds. */
