@@ -14,14 +14,14 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend.ts';
 import { type AttributionResult, benchAttribution } from './attribution-bench.ts';
+import { type BatchBenchRow, runBatchBench } from './batch-bench.ts';
 import { b32Config, type MemorySnapshot, makeEngine, memorySnapshot, round } from './common.ts';
 import { measureMatmul } from './matmul.ts';
 import { benchModel, type ModelRow } from './model-bench.ts';
 import { checkTarget, formatChecks, formatTable, type TargetCheck } from './report.ts';
 import { runServerLoadBench, type ServerLoadResult } from './server-load.ts';
-import { runVitlBench, type VitlResult } from './vitl-bench.ts';
-import { type BatchBenchRow, runBatchBench } from './batch-bench.ts';
 import { benchSteer, type SteerBenchResult } from './steer-bench.ts';
+import { runVitlBench, type VitlResult } from './vitl-bench.ts';
 
 type Section = 'model' | 'attribution' | 'server' | 'batch' | 'steer' | 'vitl';
 const SECTIONS: Section[] = ['model', 'attribution', 'server', 'batch', 'steer', 'vitl'];

@@ -87,7 +87,12 @@ export const occlusion: AttributionMethod<Partial<OcclusionParams>> = {
       positions,
       input.model.batchFor(params.batch ?? DEFAULT_BATCH, true),
       async (chunk) => {
-        const scores = await scoreImages(input.model, stackPixels(chunk.map(occlude), S), chunk.length, targets);
+        const scores = await scoreImages(
+          input.model,
+          stackPixels(chunk.map(occlude), S),
+          chunk.length,
+          targets,
+        );
         return scores.map((row) => row.map((s, t) => base[t] - s));
       },
     );

@@ -9,14 +9,7 @@
  */
 import { scoreEmbeddings } from '../engine/engine.ts';
 import type { AttributionMethod } from './types.ts';
-import {
-  checkChoice,
-  checkKnownParams,
-  checkNumber,
-  clsRow,
-  makeMap,
-  rowTimesMatrix,
-} from './utils.ts';
+import { checkChoice, checkKnownParams, checkNumber, clsRow, makeMap, rowTimesMatrix } from './utils.ts';
 
 export const HEAD_FUSIONS = ['mean', 'max', 'min'] as const;
 

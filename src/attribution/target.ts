@@ -158,7 +158,8 @@ export async function prepareTargets(
   specs: TargetSpec[],
 ): Promise<PreparedTarget[]> {
   const out: PreparedTarget[] = [];
-  for (const spec of specs) out.push(prepareTarget(checkTarget(spec), await clip.encodeText(targetPrompts(spec))));
+  for (const spec of specs)
+    out.push(prepareTarget(checkTarget(spec), await clip.encodeText(targetPrompts(spec))));
   return out;
 }
 

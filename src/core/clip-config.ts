@@ -145,7 +145,7 @@ export function parseOpenClipConfig(json: Json, where = 'open_clip_config.json')
   const tc = mc.text_cfg as Json | undefined;
   if (!vc || typeof vc !== 'object') throw new ClipConfigError(`${where}: missing "model_cfg.vision_cfg"`);
   if (!tc || typeof tc !== 'object') throw new ClipConfigError(`${where}: missing "model_cfg.text_cfg"`);
-  if (vc.timm_model_name || vc.layers instanceof Array) {
+  if (vc.timm_model_name || Array.isArray(vc.layers)) {
     throw new ClipConfigError(
       `${where}: only ViT towers are supported (timm or ResNet vision towers are not)`,
     );

@@ -159,20 +159,30 @@ class Block {
    * x: [B*T, W]; mask: [T, T] added to the attention scores; delta: [B, H, T, T].
    * Returns the new residual stream and the attention probabilities [B, H, T, T].
    */
-  apply(x: tf.Tensor2D, B: number, T: number, mask?: tf.Tensor2D, delta?: tf.Tensor): [tf.Tensor2D, tf.Tensor4D] {
+  apply(
+    x: tf.Tensor2D,
+    B: number,
+    T: number,
+    mask?: tf.Tensor2D,
+    delta?: tf.Tensor,
+  ): [tf.Tensor2D, tf.Tensor4D] {
     const { width: W, heads: H } = this.cfg;
     const D = W / H;
     const qkv = this.qkv.apply(this.ln1.apply(x)); // [B*T, 3W]
     const [q, k, v] = tf.split(qkv, 3, 1) as tf.Tensor2D[]; // 3 × [B*T, W]
     // [B*T, W] -> [B, T, H, D] -> [B, H, T, D] -> [B*H, T, D]
-    const heads = (t: tf.Tensor2D) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]), [B * H, T, D]);
+    const heads = (t: tf.Tensor2D) =>
+      tf.reshape(tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]), [B * H, T, D]);
     let scores = tf.matMul(heads(q), heads(k), false, true) as tf.Tensor3D; // [B*H, T, T]
     if (mask) scores = tf.add(scores, mask);
     let probs = tf.reshape(tf.softmax(scores), [B, H, T, T]) as tf.Tensor4D;
     if (delta) probs = tf.add(probs, delta);
     const ctx = tf.matMul(tf.reshape(probs, [B * H, T, T]) as tf.Tensor3D, heads(v)); // [B*H, T, D]
     // [B*H, T, D] -> [B, H, T, D] -> [B, T, H, D] -> [B*T, W]
-    const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, H, T, D]), [0, 2, 1, 3]), [B * T, W]) as tf.Tensor2D;
+    const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, H, T, D]), [0, 2, 1, 3]), [
+      B * T,
+      W,
+    ]) as tf.Tensor2D;
     const h = tf.add(x, this.out.apply(merged)) as tf.Tensor2D;
     const m = this.fc2.apply(activate(this.fc1.apply(this.ln2.apply(h)), this.cfg.act));
     return [tf.add(h, m) as tf.Tensor2D, probs];
@@ -260,13 +270,22 @@ export class ClipModel {
     // conv1 weight [W, 3, P, P] is a linear map on flattened (c, kh, kw) patches: [W, 3*P*P]
     this.patch = new Linear({ shape: [v.width, 3 * P * P], data: p.vision.patchWeight.data });
     this.classEmbedding = tf.tensor3d(p.vision.classEmbedding.data, [1, 1, v.width]);
-    this.visionPos = tf.tensor2d(p.vision.positionEmbedding.data, p.vision.positionEmbedding.shape as [number, number]);
+    this.visionPos = tf.tensor2d(
+      p.vision.positionEmbedding.data,
+      p.vision.positionEmbedding.shape as [number, number],
+    );
     this.lnPre = new LayerNorm(p.vision.lnPre, v.eps);
     this.visionBlocks = p.vision.blocks.map((b) => new Block(b, v));
     this.lnPost = new LayerNorm(p.vision.lnPost, v.eps);
     this.visualProjection = new Linear(p.vision.projection);
-    this.tokenEmbedding = tf.tensor2d(p.text.tokenEmbedding.data, p.text.tokenEmbedding.shape as [number, number]);
-    this.textPos = tf.tensor2d(p.text.positionEmbedding.data, p.text.positionEmbedding.shape as [number, number]);
+    this.tokenEmbedding = tf.tensor2d(
+      p.text.tokenEmbedding.data,
+      p.text.tokenEmbedding.shape as [number, number],
+    );
+    this.textPos = tf.tensor2d(
+      p.text.positionEmbedding.data,
+      p.text.positionEmbedding.shape as [number, number],
+    );
     this.textBlocks = p.text.blocks.map((b) => new Block(b, t));
     this.lnFinal = new LayerNorm(p.text.lnFinal, t.eps);
     this.textProjection = new Linear(p.text.projection);
@@ -307,7 +326,10 @@ export class ClipModel {
     const x0 = this.lnPre.apply(tf.reshape(embeddings, [B * T, W])); // [B*T, W]
     const { x, attentions, hidden } = runBlocks(this.visionBlocks, x0, B, T, W, opts);
     // CLS rows: [B*T, W] -> [B, T, W] -> [B, W]
-    const clsOut = tf.reshape(tf.slice(tf.reshape(x, [B, T, W]), [0, 0, 0], [B, 1, W]), [B, W]) as tf.Tensor2D;
+    const clsOut = tf.reshape(tf.slice(tf.reshape(x, [B, T, W]), [0, 0, 0], [B, 1, W]), [
+      B,
+      W,
+    ]) as tf.Tensor2D;
     const pooled = this.lnPost.apply(clsOut);
     const embeds = this.visualProjection.apply(pooled); // [B, E]
     return { embeds, pooled, attentions, hidden, ...(opts.hidden ? { patchEmbeds, embeddings } : {}) };
@@ -327,7 +349,8 @@ export class ClipModel {
     const B = eotIndex.length;
     if (ids.length !== B * C) throw new Error(`token ids have ${ids.length} values, expected ${B} × ${C}`);
     for (let i = 0; i < ids.length; i++) {
-      if (ids[i] < 0 || ids[i] >= vocabSize) throw new Error(`token id ${ids[i]} is outside the vocabulary (0..${vocabSize - 1})`);
+      if (ids[i] < 0 || ids[i] >= vocabSize)
+        throw new Error(`token id ${ids[i]} is outside the vocabulary (0..${vocabSize - 1})`);
     }
     let L = C;
     if (!opts.fullContext) L = Math.max(...Array.from(eotIndex, (e) => e + 1));
@@ -342,18 +365,28 @@ export class ClipModel {
     const rows = Int32Array.from({ length: B }, (_, b) => b * L + eotIndex[b]);
     const pooled = tf.gather(finalLn, tf.tensor1d(rows, 'int32')) as tf.Tensor2D; // [B, W]
     const embeds = this.textProjection.apply(pooled); // [B, E]
-    return { embeds, pooled, attentions, hidden, ...(opts.hidden ? { finalLn: tf.reshape(finalLn, [B, L, W]) } : {}) };
+    return {
+      embeds,
+      pooled,
+      attentions,
+      hidden,
+      ...(opts.hidden ? { finalLn: tf.reshape(finalLn, [B, L, W]) } : {}),
+    };
   }
 
   /** exp(logit_scale) · cos: imageEmbeds [N, E], textEmbeds [M, E] (unnormalised) -> [N, M]. */
   logits(imageEmbeds: tf.Tensor2D, textEmbeds: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => tf.mul(tf.matMul(l2Normalize(imageEmbeds), l2Normalize(textEmbeds), false, true), this.logitScale));
+    return tf.tidy(() =>
+      tf.mul(tf.matMul(l2Normalize(imageEmbeds), l2Normalize(textEmbeds), false, true), this.logitScale),
+    );
   }
 
   dispose(): void {
     this.patch.dispose();
-    for (const t of [this.classEmbedding, this.visionPos, this.tokenEmbedding, this.textPos, this.causalMask]) t.dispose();
-    for (const m of [this.lnPre, this.lnPost, this.lnFinal, this.visualProjection, this.textProjection]) m.dispose();
+    for (const t of [this.classEmbedding, this.visionPos, this.tokenEmbedding, this.textPos, this.causalMask])
+      t.dispose();
+    for (const m of [this.lnPre, this.lnPost, this.lnFinal, this.visualProjection, this.textProjection])
+      m.dispose();
     for (const b of [...this.visionBlocks, ...this.textBlocks]) b.dispose();
   }
 }

@@ -13,8 +13,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { ClipEngine, EngineKind } from '../engine/engine.ts';
 import { createEngine } from '../engine/create-engine.ts';
+import type { ClipEngine, EngineKind } from '../engine/engine.ts';
 import type { BackendInfo } from './backend.ts';
 import { type ClipConfig, detectFormat, loadClipConfig } from './clip-config.ts';
 import { DEFAULT_MAX_PIXELS, type RgbImage } from './image-decode.ts';
@@ -94,7 +94,10 @@ export function resolveLoadOptions(
   if (options.device !== undefined && options.device !== 'cpu' && options.device !== 'cuda') {
     throw new Error(`loadClip: device must be "cpu" or "cuda", got ${JSON.stringify(options.device)}`);
   }
-  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1 || options.threads > 256)) {
+  if (
+    options.threads !== undefined &&
+    (!Number.isInteger(options.threads) || options.threads < 1 || options.threads > 256)
+  ) {
     throw new Error(`loadClip: threads must be an integer in 1..256, got ${options.threads}`);
   }
   return { ...options, maxPixels, batchSize, autoPull };
@@ -253,7 +256,17 @@ export async function loadClip(source: string, options: LoadClipOptions = {}): P
     threads: opts.threads,
     cacheDir: opts.cacheDir,
   });
-  return new Clip(dir, config, engine, tokenizer, preprocessor, backend, weightsFile, opts.batchSize, opts.maxPixels);
+  return new Clip(
+    dir,
+    config,
+    engine,
+    tokenizer,
+    preprocessor,
+    backend,
+    weightsFile,
+    opts.batchSize,
+    opts.maxPixels,
+  );
 }
 
 /** A unit-length copy of v. */

@@ -10,8 +10,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRng } from './rng.ts';
 import type { ClipConfig, TowerConfig } from './clip-config.ts';
+import { createRng } from './rng.ts';
 import { type TensorToWrite, writeSafetensors } from './safetensors.ts';
 import type { BlockParams, ClipParams, Param } from './weights.ts';
 

@@ -12,7 +12,7 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { type ManifestEntry, type Manifest, readManifest, slugify } from '../attribution/manifest.ts';
+import { type Manifest, type ManifestEntry, readManifest, slugify } from '../attribution/manifest.ts';
 import { renderOverlay } from '../attribution/overlay.ts';
 import type { TargetSpec } from '../attribution/target.ts';
 import type { ViewTransform } from '../attribution/types.ts';

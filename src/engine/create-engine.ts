@@ -95,12 +95,15 @@ async function onnxCacheDir(modelDir: string, key: string, explicit?: string): P
 /** `cpu` or `cuda` from ARTPROBE_ONNX_DEVICE (unset: cpu); anything else is an error naming the variable. */
 function parseDevice(v: string | undefined): 'cpu' | 'cuda' | undefined {
   if (v === undefined || v === '') return undefined;
-  if (v !== 'cpu' && v !== 'cuda') throw new Error(`ARTPROBE_ONNX_DEVICE must be cpu or cuda, got ${JSON.stringify(v)}`);
+  if (v !== 'cpu' && v !== 'cuda')
+    throw new Error(`ARTPROBE_ONNX_DEVICE must be cpu or cuda, got ${JSON.stringify(v)}`);
   return v;
 }
 
 /** Creates the chosen engine; `backend` is set for the tfjs engine only. */
-export async function createEngine(o: CreateEngineOptions): Promise<{ engine: ClipEngine; backend?: BackendInfo }> {
+export async function createEngine(
+  o: CreateEngineOptions,
+): Promise<{ engine: ClipEngine; backend?: BackendInfo }> {
   const choice = await chooseEngine(o.engine);
   const device = o.device ?? parseDevice(process.env.ARTPROBE_ONNX_DEVICE);
   if (choice.kind === 'tfjs') {

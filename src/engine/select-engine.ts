@@ -51,11 +51,20 @@ export async function chooseEngine(requested?: string): Promise<EngineChoice> {
   const ort = explicit === 'tfjs' ? {} : await probeOnnxRuntime();
   const info = { onnxVersion: ort.version, onnxError: ort.error };
   if (explicit === 'onnx') {
-    if (ort.error) throw new Error(`engine onnx was requested but onnxruntime-node does not load: ${ort.error}`);
-    return { kind: 'onnx', reason: `requested (${requested !== undefined ? '--engine' : 'ARTPROBE_ENGINE'})`, ...info };
+    if (ort.error)
+      throw new Error(`engine onnx was requested but onnxruntime-node does not load: ${ort.error}`);
+    return {
+      kind: 'onnx',
+      reason: `requested (${requested !== undefined ? '--engine' : 'ARTPROBE_ENGINE'})`,
+      ...info,
+    };
   }
   if (explicit === 'tfjs') {
-    return { kind: 'tfjs', reason: `requested (${requested !== undefined ? '--engine' : 'ARTPROBE_ENGINE'})`, ...info };
+    return {
+      kind: 'tfjs',
+      reason: `requested (${requested !== undefined ? '--engine' : 'ARTPROBE_ENGINE'})`,
+      ...info,
+    };
   }
   if (ort.version) return { kind: 'onnx', reason: `default: onnxruntime-node ${ort.version} loads`, ...info };
   return { kind: 'tfjs', reason: `default: onnxruntime-node does not load (${ort.error})`, ...info };

@@ -42,7 +42,7 @@ const METHODS: Record<string, MethodInfo> = {
   gradient: {
     unit: '|∂score/∂pixel|',
     family: 'gradient',
-    note: "Gradient of the score with respect to each pixel (its magnitude): spiky, so it is shown clipped at the 99th percentile.",
+    note: 'Gradient of the score with respect to each pixel (its magnitude): spiky, so it is shown clipped at the 99th percentile.',
   },
   'gradient-x-input': {
     unit: 'score per pixel (∂score/∂x · x)',
@@ -123,7 +123,11 @@ export function formatLegend(v: number): string {
   if (!Number.isFinite(v)) return '–';
   if (v === 0) return '0';
   const a = Math.abs(v);
-  if (a < 1e-3 || a >= 1e5) return v.toExponential(2).replace(/\.?0+e/, 'e').replace('e+', 'e');
+  if (a < 1e-3 || a >= 1e5)
+    return v
+      .toExponential(2)
+      .replace(/\.?0+e/, 'e')
+      .replace('e+', 'e');
   return String(Number(v.toPrecision(3)));
 }
 

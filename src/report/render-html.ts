@@ -32,7 +32,6 @@ export function escapeHtml(s: unknown): string {
 
 const fmt = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 
-
 const CSS = `
 :root { color-scheme: light; --fg: #1a1a1a; --muted: #555; --line: #d6d6d6; --accent: #0b5cad; --bg: #fafaf8; }
 * { box-sizing: border-box; }

@@ -40,6 +40,7 @@ import { registerCollectionImportRoutes } from './routes/collection-import.ts';
 import { registerEmbeddingMapRoutes } from './routes/embedding-maps.ts';
 import { registerExportRoutes } from './routes/exports.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerIiifRegionRoutes } from './routes/iiif-region.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { registerMapRoutes } from './routes/maps.ts';
 import type { MetricCache } from './routes/metrics.ts';
@@ -180,6 +181,7 @@ export async function artprobePlugin(app: FastifyInstance, { ctx }: { ctx: AppCo
   registerCollectionImportRoutes(api, ctx);
   registerRegionRevisionRoutes(api, ctx);
   registerBatchRoutes(api, ctx);
+  registerIiifRegionRoutes(api, ctx);
   registerTextRelevanceRoutes(api, ctx);
   await registerUiRoutes(api, ctx);
 }

@@ -10,8 +10,8 @@
  * answerDimension(dims[0], embedding).ranked[0]; // { label: 'Baroque', probability: 0.31 }
  */
 import type { TargetSpec } from '../attribution/target.ts';
-import { DEFAULT_LOGIT_SCALE, softmax } from '../probe/zero-shot.ts';
 import type { SuiteDimension } from '../probe/suites.ts';
+import { DEFAULT_LOGIT_SCALE, softmax } from '../probe/zero-shot.ts';
 
 export interface DimensionProbe {
   name: string;

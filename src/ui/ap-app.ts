@@ -30,7 +30,10 @@ const GENERIC = new Set(['model', 'models', 'weights', 'onnx', 'hf', 'checkpoint
  * @example
  * modelLabel({ id: 'model', dir: '/data/toy/A/model' }); // 'toy/A/model'
  */
-export function modelLabel(info: { id?: string; dir?: string } | null | undefined, source?: string | null): string {
+export function modelLabel(
+  info: { id?: string; dir?: string } | null | undefined,
+  source?: string | null,
+): string {
   const id = info?.id ?? '';
   const parts = (info?.dir ?? source ?? '').split(/[\\/]/).filter(Boolean);
   if (id && !GENERIC.has(id.toLowerCase()) && id.length > 2) return id;
@@ -139,7 +142,8 @@ export class ApApp extends LitElement {
     if (h === null) return 'The server does not answer.';
     const m = h.model;
     if (m.state === 'ready') return '';
-    if (m.state === 'loading') return 'The model is still loading: maps and answers will be available in a moment.';
+    if (m.state === 'loading')
+      return 'The model is still loading: maps and answers will be available in a moment.';
     return `No model is loaded${m.error ? ` (${m.error})` : ''}: maps, CLIP's answers and batches need one. ${m.hint ?? 'Start the server with --model, or run `artprobe model pull openai/clip-vit-base-patch32`.'}`;
   }
 
@@ -231,7 +235,7 @@ export class ApApp extends LitElement {
     const shown = filterItems(items, s.q, s.filters);
     const problem = this.modelProblem();
     return html`<div class="tools">
-      <details class="box" .open=${this.importOpen ?? true}
+      <details class="box" .open=${this.importOpen ?? false}
         @toggle=${(e: Event) => (this.importOpen = (e.target as HTMLDetailsElement).open)}>
         <summary>Import a catalog or expert regions</summary>
         <ap-import-panel .api=${this.api} @ap-imported=${() => {
@@ -263,7 +267,7 @@ export class ApApp extends LitElement {
       }}>Skip to content</a>
       <header><b>artprobe</b>
         <nav aria-label="main">
-          <a href="#/gallery" aria-current=${s.route === 'gallery' || s.route === 'painting' ? 'page' : 'false'}>Gallery</a>
+          <a href="#/gallery" aria-current=${s.route === 'gallery' || s.route === 'painting' || s.route === 'summary' ? 'page' : 'false'}>Gallery</a>
           <a href="#/map" aria-current=${s.route === 'map' ? 'page' : 'false'}>Embedding map</a>
         </nav><span class="health" title=${h?.model.info?.engine ?? ''}>${
           h === null
@@ -294,7 +298,9 @@ export class ApApp extends LitElement {
                   @ap-open=${(e: CustomEvent<{ id: string }>) => this.open(e.detail.id)}></ap-embedding-map>`
               : s.route === 'summary'
                 ? html`<ap-summary-view .api=${this.api} batch=${s.batch ?? ''} metric=${s.metric} dimension=${s.dim} method=${s.worst}
-                    @ap-summary-state=${(e: CustomEvent<{ metric?: string; dimension?: string; method?: string }>) =>
+                    @ap-summary-state=${(
+                      e: CustomEvent<{ metric?: string; dimension?: string; method?: string }>,
+                    ) =>
                       this.go({
                         ...(e.detail.metric !== undefined ? { metric: e.detail.metric } : {}),
                         ...(e.detail.dimension !== undefined ? { dim: e.detail.dimension } : {}),

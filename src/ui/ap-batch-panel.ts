@@ -200,7 +200,9 @@ export class ApBatchPanel extends LitElement {
           <textarea name="batch-prompts" rows="2" placeholder=${'a face\nthe sky'}></textarea></label>
         <div>
           <div class="methods" role="group" aria-label="methods">${BATCH_METHODS.map(
-            (m) => html`<label title=${methodInfo(m).note}><input type="checkbox" name=${`batch-method-${m}`} .checked=${this.methods.includes(m)}
+            (
+              m,
+            ) => html`<label title=${methodInfo(m).note}><input type="checkbox" name=${`batch-method-${m}`} .checked=${this.methods.includes(m)}
               @change=${(e: Event) => {
                 const on = (e.target as HTMLInputElement).checked;
                 this.methods = on ? [...this.methods, m] : this.methods.filter((x) => x !== m);

@@ -8,8 +8,9 @@
  *
  * Deep zoom: with `zoomable`, the wheel zooms around the pointer (1–16×), dragging pans, and the +, − and Fit
  * buttons (or the +, − and 0 keys on the focused painting) do the same; the map, contours and regions zoom with
- * the painting. When the painting came from a IIIF Image API (`iiif` = its base URL), the visible part is
- * fetched from it at screen resolution once zoomed in, so details sharper than the stored copy appear.
+ * the painting. When the painting came from a IIIF Image API (`iiif` = the server's proxy of its service,
+ * `/api/paintings/:id/iiif`), the visible part is fetched from it at screen resolution once zoomed in, so details
+ * sharper than the stored copy appear.
  *
  * Events: `ap-region-drawn` {geometry}, `ap-region-edited` {id, geometry}, `ap-region-select` {id},
  * `ap-region-delete` {id}, `ap-region-locked` {id}. Geometry is in painting pixels: `{kind:'box', x, y, w, h}` or
@@ -134,7 +135,7 @@ export class ApHeatmap extends LitElement {
   declare drawMode: DrawMode;
   declare label: string;
   declare zoomable: boolean;
-  /** Base URL of the painting's IIIF Image API service, when it has one. */
+  /** The server's proxy of the painting's IIIF Image API service (`/api/paintings/:id/iiif`), when it has one. */
   declare iiif: string;
   declare draft: Point[] | undefined;
   declare zoom: number;
@@ -328,9 +329,18 @@ export class ApHeatmap extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     if (
-      ['map', 'signed', 'opacity', 'threshold', 'scheme', 'overlay', 'width', 'height', 'domain', 'clip'].some(
-        (k) => changed.has(k as keyof ApHeatmap),
-      )
+      [
+        'map',
+        'signed',
+        'opacity',
+        'threshold',
+        'scheme',
+        'overlay',
+        'width',
+        'height',
+        'domain',
+        'clip',
+      ].some((k) => changed.has(k as keyof ApHeatmap))
     )
       this.paint();
     if (changed.has('src') && changed.get('src') !== undefined) this.fit();
@@ -417,8 +427,9 @@ export class ApHeatmap extends LitElement {
   }
 
   private async loadDetail(): Promise<void> {
-    const base = this.iiif.replace(/\/info\.json$/, '').replace(/\/$/, '');
-    this.iiifInfo ??= fetch(`${base}/info.json`)
+    // `iiif` is this server's proxy of the painting's image service (pages may only load their own origin's images)
+    const base = this.iiif.replace(/\/$/, '');
+    this.iiifInfo ??= fetch(`${base}/info`)
       .then((r) => (r.ok ? r.json() : undefined))
       .catch(() => undefined);
     const info = await this.iiifInfo;
@@ -426,12 +437,20 @@ export class ApHeatmap extends LitElement {
     const [x, y, w, h] = this.visibleRect();
     const sx = info.width / this.width;
     const sy = info.height / this.height;
-    const region = [x * sx, y * sy, w * sx, h * sy].map((v) => Math.max(0, Math.round(v)));
+    const r = [x * sx, y * sy, w * sx, h * sy].map((v) => Math.max(0, Math.round(v)));
+    r[2] = Math.min(r[2], info.width - r[0]);
+    r[3] = Math.min(r[3], info.height - r[1]);
     const px = Math.round(this.stageSize().w * (window.devicePixelRatio || 1));
     // only worth it when the service has more pixels than the stored copy shows
-    if (region[2] <= px * 0.8 && sx <= 1) return;
-    const src = `${base}/${region.join(',')}/${Math.min(px, region[2])},/0/default.jpg`;
-    this.detail = { src, x: region[0] / sx, y: region[1] / sy, w: region[2] / sx, h: region[3] / sy };
+    if (r[2] <= px * 0.8 && sx <= 1) return;
+    const q = new URLSearchParams({
+      x: `${r[0]}`,
+      y: `${r[1]}`,
+      w: `${r[2]}`,
+      h: `${r[3]}`,
+      size: `${Math.min(px, r[2])}`,
+    });
+    this.detail = { src: `${base}/region?${q}`, x: r[0] / sx, y: r[1] / sy, w: r[2] / sx, h: r[3] / sy };
   }
 
   // ---- drawing and editing

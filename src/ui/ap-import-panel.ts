@@ -118,7 +118,14 @@ export class ApImportPanel extends LitElement {
       <div class=${r.imported ? 'ok' : 'warn'} data-imported=${r.imported}>${r.imported} region(s) match ${r.matched.length} painting(s)${byDim.size ? ` · dimensions: ${[...byDim.keys()].join(', ')}` : ''}</div>
       ${r.matched.length ? html`<ul>${r.matched.map((m) => html`<li>${m.title ?? m.name}: ${m.regions}</li>`)}</ul>` : nothing}
       ${r.duplicates ? html`<div class="warn">${r.duplicates} region(s) were imported from this file before (skipped)</div>` : nothing}
-      ${r.unmatched.length ? html`<div class="warn">${r.unmatched.reduce((a, u) => a + u.regions, 0)} region(s) name no painting: ${r.unmatched.slice(0, 4).map((u) => u.source).join(', ')}${r.unmatched.length > 4 ? '…' : ''}</div>` : nothing}
+      ${
+        r.unmatched.length
+          ? html`<div class="warn">${r.unmatched.reduce((a, u) => a + u.regions, 0)} region(s) name no painting: ${r.unmatched
+              .slice(0, 4)
+              .map((u) => u.source)
+              .join(', ')}${r.unmatched.length > 4 ? '…' : ''}</div>`
+          : nothing
+      }
       ${r.warnings.length ? html`<details class="warn"><summary>${r.warnings.length} warning(s)</summary><ul>${r.warnings.map((w) => html`<li>${w}</li>`)}</ul></details>` : nothing}
       <button type="button" name="import-regions" ?disabled=${this.busy || !r.imported} @click=${() => this.run('regions')}>Import regions</button>
       <button type="button" class="plain" @click=${() => (this.regions = undefined)}>Cancel</button>

@@ -116,13 +116,17 @@ export class ApMetricsPanel extends LitElement {
     const best = uniqueBest(this.rows);
     return html`<div class="bar"><b>Agreement with regions</b>
         <button type="button" name="metrics-csv" @click=${() =>
-          this.dispatchEvent(new CustomEvent('ap-metrics-csv', { detail: { csv: this.csv() }, bubbles: true, composed: true }))}>CSV</button></div>
+          this.dispatchEvent(
+            new CustomEvent('ap-metrics-csv', { detail: { csv: this.csv() }, bubbles: true, composed: true }),
+          )}>CSV</button></div>
       <table>
       <thead><tr><th scope="col">region</th><th scope="col">method</th><th scope="col">target</th>${KEYS.map(
         (k) => html`<th scope="col"><abbr title=${METRIC_INFO[k].help}>${METRIC_INFO[k].name}</abbr></th>`,
       )}</tr></thead>
       <tbody>${this.rows.map(
-        (r) => html`<tr class=${r.regionId === this.selected ? 'sel' : ''} data-region=${r.regionId} data-kind=${r.kind ?? 'prompt'}>
+        (
+          r,
+        ) => html`<tr class=${r.regionId === this.selected ? 'sel' : ''} data-region=${r.regionId} data-kind=${r.kind ?? 'prompt'}>
           <td>${r.region}${r.dimension ? html` <small>(${r.dimension})</small>` : ''}</td><td>${r.method}</td>
           <td>${r.kind === 'answer' ? html`<small>answer</small> ` : nothing}${r.prompt}</td>
           ${KEYS.map((k) => {

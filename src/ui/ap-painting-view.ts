@@ -28,6 +28,7 @@ import type { ProbeAnswerUi, ProbeSelectDetail } from './ap-probe-panel.ts';
 import './ap-region-editor.ts';
 import type { RegionDraft } from './ap-region-editor.ts';
 import './ap-small-multiples.ts';
+import './ap-token-relevance.ts';
 import { clipFor, displayDomain } from './colormap.ts';
 import { JobListController, type Slot } from './job-list-controller.ts';
 import { exportName, mapPng } from './png-export.ts';
@@ -61,10 +62,12 @@ export function promptHint(p: Pick<Painting, 'metadata'>): string {
   return 'e.g. a face, the sky';
 }
 
-/** The IIIF Image API base of a painting imported from one, or ''. */
-function iiifBase(p: Painting): string {
+/** The server's proxy of the IIIF image service of a painting imported from one, or ''. */
+function iiifProxy(api: Api, p: Painting): string {
   const u = p.sourceUrl ?? '';
-  return /\/info\.json$/.test(u) || /\/iiif\//i.test(u) ? u.replace(/\/info\.json$/, '') : '';
+  return /\/(full\/(max|full)\/0\/default\.(jpg|png|webp)|info\.json)$/.test(u)
+    ? `${api.base}/api/paintings/${p.id}/iiif`
+    : '';
 }
 
 export class ApPaintingView extends LitElement {
@@ -124,12 +127,14 @@ export class ApPaintingView extends LitElement {
     .layout { display: grid; grid-template-columns: minmax(0, 1fr) minmax(320px, 440px); gap: 16px; align-items: start; margin-top: 4px; }
     @media (max-width: 1200px) { .layout { grid-template-columns: minmax(0, 1fr) minmax(290px, 370px); gap: 12px; } }
     @media (max-width: 820px) { .layout { grid-template-columns: minmax(0, 1fr); } }
-    .side { position: sticky; top: 6px; max-height: calc(100vh - 12px); overflow: auto; border-left: 1px solid #e3e3e3; padding-left: 10px; box-sizing: border-box; }
+    .side { position: sticky; top: 6px; overflow: auto; border-left: 1px solid #e3e3e3; padding-left: 10px; box-sizing: border-box; }
     .pair { display: grid; grid-template-columns: 1fr; gap: 10px; justify-items: start; }
     .pair.two { grid-template-columns: 1fr 1fr; }
     figure { margin: 0; width: 100%; }
     figcaption { font-size: 13px; color: #333; margin: 3px 0 2px; }
     figcaption .note { color: #7a3b00; }
+    .legend-row { display: flex; flex-wrap: wrap; gap: 4px 18px; align-items: flex-start; }
+    .legend-row ap-colorbar { flex: 0 1 340px; }
     .row { display: flex; flex-wrap: wrap; gap: 4px 12px; align-items: center; margin: 4px 0; font-size: 14px; }
     input, select, button { font: inherit; }
     input[type='text'] { padding: 2px 6px; }
@@ -196,15 +201,21 @@ export class ApPaintingView extends LitElement {
   private measure(): void {
     const figs = this.renderRoot.querySelector('.pair') as HTMLElement | null;
     if (!figs) return;
-    const top = figs.getBoundingClientRect().top + window.scrollY;
-    // what a figure has below its map: caption and colour bar (as rendered; 70 px before the first render)
-    let tail = 70;
-    for (const fig of figs.querySelectorAll('figure')) {
-      const map = fig.querySelector('ap-heatmap');
-      if (map) tail = Math.max(tail, fig.getBoundingClientRect().height - map.getBoundingClientRect().height);
-    }
-    const h = Math.max(220, Math.floor(window.innerHeight - top - tail - 8));
+    // the map may take the window's height less what is above it and what its column has below it
+    // (caption, colour bar, word relevance, job progress, status line) and the page's bottom padding
+    const map = figs.querySelector('ap-heatmap');
+    const col = this.renderRoot.querySelector('.main');
+    if (!map || !col) return;
+    const m = map.getBoundingClientRect();
+    const below = col.getBoundingClientRect().bottom - m.bottom;
+    const h = Math.max(220, Math.floor(window.innerHeight - (m.top + window.scrollY) - below - 30));
     if (Math.abs(h - this.fitH) > 2) this.fitH = h;
+    // the side panel scrolls within the window below its own top
+    const side = this.renderRoot.querySelector('.side') as HTMLElement | null;
+    if (side) {
+      const sideTop = Math.max(6, side.getBoundingClientRect().top + window.scrollY);
+      side.style.maxHeight = `${Math.max(240, window.innerHeight - sideTop - 30)}px`;
+    }
   }
 
   private patch(p: Partial<ViewState>): void {
@@ -445,6 +456,7 @@ export class ApPaintingView extends LitElement {
     caption: string,
     settings: OverlaySettings,
     retry?: () => void,
+    prompt?: string,
   ) {
     const p = this.painting as Painting;
     const info = methodInfo(method);
@@ -457,7 +469,7 @@ export class ApPaintingView extends LitElement {
       <ap-heatmap zoomable .src=${this.api.imageUrl(p.id)} .width=${p.width} .height=${p.height} .map=${slot?.map} ?signed=${signed}
         .opacity=${settings.opacity} .threshold=${settings.threshold} ?contours=${settings.contours} ?overlay=${settings.overlay} .scheme=${settings.scheme}
         .domain=${domain} .regions=${this.store?.regions ?? []} .selected=${this.selectedRegion} .drawMode=${this.drawMode}
-        iiif=${iiifBase(p)} label=${`${p.name}: ${caption}`}
+        iiif=${iiifProxy(this.api, p)} label=${`${p.name}: ${caption}`}
         @ap-region-drawn=${this.onDrawn}
         @ap-region-edited=${(e: CustomEvent<{ id: string; geometry: import('../regions/region.ts').Geometry }>) => this.store?.edit(e.detail.id, { geometry: e.detail.geometry }, { kind: 'move' })}
         @ap-region-delete=${this.onDelete}
@@ -472,7 +484,8 @@ export class ApPaintingView extends LitElement {
               ? ' · computing…'
               : ''
       }${info.promptIndependent ? html` · <span class="note" title=${info.note}>same map for every prompt</span>` : nothing}</figcaption>
-      <ap-colorbar .domain=${domain} ?signed=${signed} .scheme=${settings.scheme} unit=${info.unit} .clip=${clip} .threshold=${settings.threshold}></ap-colorbar>
+      <div class="legend-row"><ap-colorbar .domain=${domain} ?signed=${signed} .scheme=${settings.scheme} unit=${info.unit} .clip=${clip} .threshold=${settings.threshold}></ap-colorbar>
+      ${prompt && !this.modelProblem ? html`<ap-token-relevance .api=${this.api} painting=${p.id} prompt=${prompt} view=${this.state.view}></ap-token-relevance>` : nothing}</div>
     </figure>`;
   }
 
@@ -653,7 +666,7 @@ export class ApPaintingView extends LitElement {
               @ap-controls-change=${(e: CustomEvent<OverlaySettings>) => this.patch(e.detail)}></ap-overlay-controls>
           </div>
           <div class="pair ${second ? 'two' : ''}">
-            ${this.renderFigure(main, s.method, mainCaption, settings, retry(s.method, mainTarget))}
+            ${this.renderFigure(main, s.method, mainCaption, settings, retry(s.method, mainTarget), this.probeMap ? undefined : prompt)}
             ${second ? this.renderFigure(second.slot, second.method, second.caption, settings, retry(second.method, second.target)) : nothing}
           </div>
           <ap-job-progress .jobs=${this.jobs.progress()}

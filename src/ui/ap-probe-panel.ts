@@ -214,7 +214,9 @@ export class ApProbePanel extends LitElement {
         const t = await this.api.catalogTruth(painting, a.suite, a.dimension);
         if (painting !== this.painting) return;
         this.answers = this.answers.map((x) =>
-          x.dimension === a.dimension ? { ...x, truth: { label: t.label, value: t.value, field: t.field } } : x,
+          x.dimension === a.dimension
+            ? { ...x, truth: { label: t.label, value: t.value, field: t.field } }
+            : x,
         );
       } catch {
         /* no catalog label: nothing to mark */

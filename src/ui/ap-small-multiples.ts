@@ -91,7 +91,9 @@ export class ApSmallMultiples extends LitElement {
   }
 
   private cell(m: string, pi: number): Cell {
-    return this.cells.find((x) => x.method === m && x.prompt === pi) ?? { method: m, prompt: pi, state: 'none' };
+    return (
+      this.cells.find((x) => x.method === m && x.prompt === pi) ?? { method: m, prompt: pi, state: 'none' }
+    );
   }
 
   override render() {
@@ -134,7 +136,7 @@ export class ApSmallMultiples extends LitElement {
     const domain = c.map ? (rowDomain ?? displayDomain(c.map, { signed: !!c.signed, clip })) : undefined;
     return html`<div>
       <button role="gridcell" aria-pressed=${pressed} aria-label=${`${m}, “${p}”: ${status}`} data-method=${m} data-prompt=${pi}
-        title=${c.state === 'done' ? SCORE_HELP.prompt : c.error ?? ''}
+        title=${c.state === 'done' ? SCORE_HELP.prompt : (c.error ?? '')}
         @click=${() => this.dispatchEvent(new CustomEvent('ap-cell-select', { detail: { method: m, prompt: pi }, bubbles: true, composed: true }))}>
         <ap-heatmap .src=${this.src} .width=${this.width} .height=${this.height} .map=${c.map} ?signed=${!!c.signed} .opacity=${this.opacity}
           .scheme=${this.scheme} .domain=${domain} .regions=${this.regions} label=${`${m} map for ${p}`}></ap-heatmap>

@@ -30,7 +30,14 @@ import type { Api, Batch, BatchSummary, Painting } from './api.ts';
 import { paintingRegions } from './report-export.ts';
 
 /** Metrics the tables show, in order (deletion / insertion appear when computed). */
-export const SUMMARY_METRICS: AgreementMetric[] = ['pointing', 'energy', 'auroc', 'iouTopK', 'deletion', 'insertion'];
+export const SUMMARY_METRICS: AgreementMetric[] = [
+  'pointing',
+  'energy',
+  'auroc',
+  'iouTopK',
+  'deletion',
+  'insertion',
+];
 /** Metrics a ranking can use. */
 const RANK_METRICS: AgreementMetric[] = ['auroc', 'energy', 'pointing', 'iouTopK'];
 
@@ -91,7 +98,7 @@ export class ApSummaryView extends LitElement {
     .notes { color: #555; font-size: 12px; }
     .cols { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; align-items: start; }
     @media (max-width: 1100px) { .cols { grid-template-columns: 1fr; } }
-    svg.strip { width: 100%; height: auto; font-size: 11px; }
+    svg.strip { width: 100%; max-width: 620px; height: auto; font-size: 11px; }
     svg.strip .dot { fill: #0b5cad; fill-opacity: .55; stroke: #fff; stroke-width: .8; cursor: pointer; }
     svg.strip .dot:hover { fill: #b35c00; fill-opacity: 1; }
     svg.strip .box { fill: #0b5cad; fill-opacity: .1; stroke: #0b5cad; }
@@ -163,7 +170,9 @@ export class ApSummaryView extends LitElement {
       <thead><tr><th scope="col">method</th><th scope="col"><abbr title="region × target rows">rows</abbr></th><th scope="col">paintings</th>
         ${metrics.map((k) => html`<th scope="col"><abbr title=${`${METRIC_INFO[k].help}. Mean over rows ± standard deviation across paintings.`}>${METRIC_INFO[k].name}</abbr></th>`)}</tr></thead>
       <tbody>${list.map(
-        (s) => html`<tr data-method=${s.method}><th scope="row" title=${methodInfo(s.method).note}>${s.method}</th><td class="n">${s.n}</td><td class="n">${s.paintings}</td>
+        (
+          s,
+        ) => html`<tr data-method=${s.method}><th scope="row" title=${methodInfo(s.method).note}>${s.method}</th><td class="n">${s.n}</td><td class="n">${s.paintings}</td>
           ${metrics.map((k) => {
             const m = s.mean[k];
             const sp = s.spread[k];
@@ -189,16 +198,24 @@ export class ApSummaryView extends LitElement {
         const id = r.paintingId ?? r.painting;
         by.set(id, [...(by.get(id) ?? []), v]);
       }
-      return [...by].map(([id, vs]) => ({ method: s.method, id, v: vs.reduce((a, b) => a + b, 0) / vs.length }));
+      return [...by].map(([id, vs]) => ({
+        method: s.method,
+        id,
+        v: vs.reduce((a, b) => a + b, 0) / vs.length,
+      }));
     });
     const lo = Math.min(0, ...values.map((d) => d.v));
     const hi = Math.max(1, ...values.map((d) => d.v));
-    const x = scaleLinear().domain([lo, hi]).range([left, W - 12]).nice();
+    const x = scaleLinear()
+      .domain([lo, hi])
+      .range([left, W - 12])
+      .nice();
     const ticks = x.ticks(5);
     const jitter = (id: string) => ((([...id].reduce((a, c) => a + c.charCodeAt(0), 0) % 13) - 6) / 6) * 7;
     return svg`<svg class="strip" viewBox="0 0 ${W} ${H}" role="img" aria-label=${`${METRIC_INFO[k].name} of each painting, per method`}>
       <g class="axis">${ticks.map(
-        (t) => svg`<line x1=${x(t)} x2=${x(t)} y1="4" y2=${H - 20} stroke-dasharray="2 3"></line><text x=${x(t)} y=${H - 6} text-anchor="middle">${formatLegend(t)}</text>`,
+        (t) =>
+          svg`<line x1=${x(t)} x2=${x(t)} y1="4" y2=${H - 20} stroke-dasharray="2 3"></line><text x=${x(t)} y=${H - 6} text-anchor="middle">${formatLegend(t)}</text>`,
       )}</g>
       ${list.map((s, i) => {
         const y = 16 + i * rowH;
@@ -226,7 +243,9 @@ export class ApSummaryView extends LitElement {
         d.jobId ? this.api.job(d.jobId) : Promise.resolve(undefined),
         painting ? paintingRegions(this.api, painting) : Promise.resolve([]),
       ]);
-      const filtered = this.dimension ? regions.filter((r) => (r.dimension || '(none)') === this.dimension) : regions;
+      const filtered = this.dimension
+        ? regions.filter((r) => (r.dimension || '(none)') === this.dimension)
+        : regions;
       this.cards = new Map(this.cards).set(key, {
         key,
         painting,
@@ -277,7 +296,9 @@ export class ApSummaryView extends LitElement {
     dims.sort((a, c) => (order.indexOf(a) + 1 || 99) - (order.indexOf(c) + 1 || 99));
     const rows = this.rows();
     const summary = summarizeAgreement(rows);
-    const metrics = SUMMARY_METRICS.filter((k) => summary.metrics.includes(k) || k === 'deletion' || k === 'insertion');
+    const metrics = SUMMARY_METRICS.filter(
+      (k) => summary.metrics.includes(k) || k === 'deletion' || k === 'insertion',
+    );
     const methods = summary.byMethod.map((s) => s.method);
     return html`
       <h2>Summary: ${b.name}</h2>
@@ -291,7 +312,9 @@ export class ApSummaryView extends LitElement {
       <div class="bar">
         <div class="tabs" role="group" aria-label="dimension">
           ${['', ...dims].map(
-            (d) => html`<button type="button" name="dim" data-dim=${d || 'all'} aria-pressed=${this.dimension === d}
+            (
+              d,
+            ) => html`<button type="button" name="dim" data-dim=${d || 'all'} aria-pressed=${this.dimension === d}
               @click=${() => this.emit('ap-summary-state', { dimension: d })}>${d || 'all regions'}</button>`,
           )}
         </div>

@@ -14,6 +14,17 @@
  * const { shape, data } = await api.paintingMap(done.id);
  */
 // types only: the schemas themselves (TypeBox) stay out of the UI bundle
+
+import type {
+  Batch,
+  BatchCreate,
+  BatchSummary,
+  CatalogPreview,
+  CatalogTruth,
+  RegionRevisionResult,
+  RegionsImportResult,
+} from '../server/schemas/collections.ts';
+import type { TextRelevanceResult } from '../server/schemas/text-relevance.ts';
 import type {
   Annotation,
   AnnotationPage,
@@ -33,15 +44,6 @@ import type {
   Suite,
   SuiteSummary,
 } from '../server/schemas.ts';
-import type {
-  Batch,
-  BatchCreate,
-  BatchSummary,
-  CatalogPreview,
-  CatalogTruth,
-  RegionRevisionResult,
-  RegionsImportResult,
-} from '../server/schemas/collections.ts';
 import { parseNpy } from './npy.ts';
 
 // The API's shapes, from the server's schemas (one definition; the UI cannot drift from the server).
@@ -296,6 +298,10 @@ export class Api {
   }
   batchMapsUrl(id: string): string {
     return `${this.base}/api/batches/${id}/maps.zip`;
+  }
+  /** Each word's share of what makes the prompts match the painting (text-side relevance). */
+  textRelevance(paintingId: string, prompts: string[], view = 'crop'): Promise<TextRelevanceResult> {
+    return this.json(`/api/paintings/${paintingId}/text-relevance`, 'POST', { prompts, view });
   }
   /** The catalog's label of a painting for a probe dimension. */
   catalogTruth(paintingId: string, suite: string, dimension: string): Promise<CatalogTruth> {

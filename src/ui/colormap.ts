@@ -75,7 +75,10 @@ export function percentile(map: ArrayLike<number>, p: number, abs = false): numb
  * @example
  * displayDomain(map, { signed: true, clip: 99 }); // [-m, m]
  */
-export function displayDomain(map: ArrayLike<number>, opts: { signed: boolean; clip?: number }): [number, number] {
+export function displayDomain(
+  map: ArrayLike<number>,
+  opts: { signed: boolean; clip?: number },
+): [number, number] {
   const [lo, hi] = mapRange(map);
   if (!Number.isFinite(lo)) return [Number.NaN, Number.NaN];
   const clip = opts.clip ?? 100;

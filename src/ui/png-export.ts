@@ -43,13 +43,23 @@ export function slug(s: string, max = 40): string {
  * @example
  * exportName('hokusai-great-wave.jpg', 'rollout', 'a wave', 'npy'); // 'hokusai-great-wave__rollout__a-wave.npy'
  */
-export function exportName(painting: string, method: string | undefined, target: string | undefined, ext: string): string {
+export function exportName(
+  painting: string,
+  method: string | undefined,
+  target: string | undefined,
+  ext: string,
+): string {
   const stem = slug(painting.replace(/\.[a-z0-9]{2,5}$/i, ''), 60);
   return `${[stem, method && slug(method), target && slug(target)].filter(Boolean).join('__')}.${ext}`;
 }
 
 /** Traces a geometry (painting pixels) on a canvas context scaled by k. */
-function trace(ctx: CanvasRenderingContext2D, g: Geometry, k: number, size: { width: number; height: number }): void {
+function trace(
+  ctx: CanvasRenderingContext2D,
+  g: Geometry,
+  k: number,
+  size: { width: number; height: number },
+): void {
   switch (g.kind) {
     case 'box': {
       const [x0, y0, x1, y1] = geometryBounds(g, size);
@@ -187,7 +197,12 @@ export async function mapPng(o: MapPngOptions): Promise<Blob> {
       ctx.fillText(formatLegend(t), x, by + 25);
     }
     ctx.textAlign = 'left';
-    ctx.fillText(`${o.unit}${o.signed ? ' · red +, blue −' : ''}`, bx + bw + 10, by + 9, canvas.width - bw - 34);
+    ctx.fillText(
+      `${o.unit}${o.signed ? ' · red +, blue −' : ''}`,
+      bx + bw + 10,
+      by + 9,
+      canvas.width - bw - 34,
+    );
   }
   return new Promise((res, rej) =>
     canvas.toBlob((b) => (b ? res(b) : rej(new Error('the PNG could not be made'))), 'image/png'),

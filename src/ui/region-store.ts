@@ -105,7 +105,10 @@ export class RegionStore {
     this.onChange();
   }
 
-  private fromServer(r: UiRegion & { description?: string }, doc: Record<string, unknown> = {}): StoredRegion {
+  private fromServer(
+    r: UiRegion & { description?: string },
+    doc: Record<string, unknown> = {},
+  ): StoredRegion {
     const v = doc[REGION_PROPS.version];
     return {
       ...r,
@@ -135,7 +138,8 @@ export class RegionStore {
       return false;
     }
     const before: RegionPatch = {};
-    for (const k of Object.keys(patch) as (keyof RegionPatch)[]) (before as Record<string, unknown>)[k] = r[k];
+    for (const k of Object.keys(patch) as (keyof RegionPatch)[])
+      (before as Record<string, unknown>)[k] = r[k];
     if (opts.record !== false) {
       const kind = opts.kind ?? Object.keys(patch).sort().join(',');
       const last = this.undos[this.undos.length - 1];

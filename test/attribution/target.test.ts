@@ -16,7 +16,8 @@ describeShared('attribution targets', ['toy/A/model'], () => {
     const image = sharedPath('toy/A/eval/images/img_004.png');
     const [img] = await clip.encodeImage([image], { normalize: true });
     const unit = async (texts: string[]) => clip.encodeText(texts, { normalize: true });
-    const cos = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, x, k) => s + x * b[k], 0);
+    const cos = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+      Array.from(a).reduce((s, x, k) => s + x * b[k], 0);
     const mean = (rows: Float32Array[]) => {
       const m = rows[0].map((_, k) => rows.reduce((s, r) => s + r[k], 0) / rows.length);
       const n = Math.hypot(...m);
@@ -32,7 +33,11 @@ describeShared('attribution targets', ['toy/A/model'], () => {
     const specs = [
       { kind: 'prompt' as const, prompt: 'a red circle' },
       { kind: 'contrast' as const, a: 'a red circle', b: 'a blue square' },
-      { kind: 'label' as const, label: 'a green square', labels: ['a red circle', 'a green square', 'a blue triangle'] },
+      {
+        kind: 'label' as const,
+        label: 'a green square',
+        labels: ['a red circle', 'a green square', 'a blue triangle'],
+      },
       { kind: 'ensemble' as const, label: 'green', prompts: prompts[1] },
       { kind: 'label' as const, label: 'green', labels, prompts },
     ];
@@ -51,8 +56,14 @@ describeShared('attribution targets', ['toy/A/model'], () => {
   });
 
   it('label targets with prompt ensembles are validated', () => {
-    expect(() => checkTarget({ kind: 'label', label: 'a', labels: ['a', 'b'], prompts: [['x']] })).toThrow(/one prompt list per label/);
-    expect(() => checkTarget({ kind: 'label', label: 'a', labels: ['a', 'b'], prompts: [['x'], []] })).toThrow(/label 2 has no prompts/);
-    expect(() => checkTarget({ kind: 'label', label: 'c', labels: ['a', 'b'] })).toThrow(/not in the label set/);
+    expect(() => checkTarget({ kind: 'label', label: 'a', labels: ['a', 'b'], prompts: [['x']] })).toThrow(
+      /one prompt list per label/,
+    );
+    expect(() =>
+      checkTarget({ kind: 'label', label: 'a', labels: ['a', 'b'], prompts: [['x'], []] }),
+    ).toThrow(/label 2 has no prompts/);
+    expect(() => checkTarget({ kind: 'label', label: 'c', labels: ['a', 'b'] })).toThrow(
+      /not in the label set/,
+    );
   });
 });

@@ -172,7 +172,7 @@ describe('artprobe probe CLI', () => {
     ).rejects.toThrow(/--test-human and --test-ai must be given together/);
     await expect(
       run(['probe', 'map', '--embeddings', ai, '--method', 'tsne', '--out', join(dir, 'x.json')]),
-    ).rejects.toThrow(/--method must be pca or umap/);
+    ).rejects.toThrow(/--method must be one of pca, umap/);
     await expect(run(['probe', 'map', '--embeddings', ai, '--out', join(dir, 'x.txt')])).rejects.toThrow(
       /--out must end in/,
     );

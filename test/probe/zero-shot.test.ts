@@ -72,7 +72,7 @@ describeShared(
     let truthCaptions: string[];
 
     beforeAll(async () => {
-        await useWasm();
+      await useWasm();
       startTensors = tf.memory().numTensors;
       // one image per annotated shape: its box with 8 px margin (other shapes may peek in)
       const items = JSON.parse(
@@ -423,7 +423,10 @@ describeShared(
       expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## Predictions');
       expect(report.images).toHaveLength(7);
 
-      const clip = await loadClip(sharedPath('golden', 'models', 'tiny-b32'), { engine: 'tfjs', backend: 'wasm' });
+      const clip = await loadClip(sharedPath('golden', 'models', 'tiny-b32'), {
+        engine: 'tfjs',
+        backend: 'wasm',
+      });
       const { logitsPerImage } = await clip.logits(images(), prompts); // exp(logit_scale) = 100 for these models
       clip.dispose();
       expect(tf.memory().numTensors).toBe(start);

@@ -148,8 +148,8 @@ describeShared(
       score = async (ims) => {
         const flat = new Float32Array(ims.length * 3 * S * S);
         for (const [i, im] of ims.entries()) flat.set(im, i * 3 * S * S);
-        return (await clip.embedPixels(flat, ims.length, true)).map((e) =>
-          100 * e.reduce((s, v, k) => s + v * text[k], 0),
+        return (await clip.embedPixels(flat, ims.length, true)).map(
+          (e) => 100 * e.reduce((s, v, k) => s + v * text[k], 0),
         );
       };
     });

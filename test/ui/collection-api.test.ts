@@ -10,13 +10,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { unzipSync } from 'fflate';
+import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadRegionsFile } from '../../src/regions/load.ts';
 import { scoreExplanations } from '../../src/regions/score-explanations.ts';
 import { parseCsv, summarizeAgreement } from '../../src/report/summary.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { describeShared, sharedPath } from '../helpers/shared-data.ts';
-import { multipart } from '../server/helpers.ts';
+import { multipart, startStaticServer } from '../server/helpers.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'collection-api-'));
 const WS = join(tmp, 'ws');
@@ -30,7 +31,8 @@ let app: FastifyInstance;
 const ids: Record<string, string> = {};
 
 const start = async () => {
-  app = await buildApp({ workspace: WS, model: sharedPath('toy', 'A', 'model') });
+  // the IIIF test below imports from a local server
+  app = await buildApp({ workspace: WS, model: sharedPath('toy', 'A', 'model'), allowPrivateFetch: true });
   await app.artprobe.modelReady;
 };
 
@@ -271,6 +273,54 @@ describeShared(
         const r = s.rows.find((x: { region: string }) => x.region === c.region);
         for (const m of ['pointing', 'energy', 'auroc', 'iouTopK', 'nss'] as const)
           expect(r[m]).toBeCloseTo(c[m], 10);
+      }
+    });
+
+    it('serves regions of a IIIF painting from its image service, for deep zoom', async () => {
+      const jpg = readFileSync(sharedPath('paintings', SUBSET[0]));
+      const small = await sharp(jpg).resize(40).jpeg().toBuffer();
+      const srv = await startStaticServer({
+        '/iiif/wave/info.json': (base) => ({
+          type: 'application/json',
+          body: JSON.stringify({
+            '@context': 'http://iiif.io/api/image/3/context.json',
+            id: `${base}/iiif/wave`,
+            width: 7680,
+            height: 5460,
+          }),
+        }),
+        '/iiif/wave/full/max/0/default.jpg': {
+          type: 'image/jpeg',
+          body: await sharp(jpg).resize(300).jpeg().toBuffer(),
+        },
+        '/iiif/wave/1000,2000,3000,1500/800,/0/default.jpg': { type: 'image/jpeg', body: small },
+      });
+      try {
+        const imp = await app.inject({
+          method: 'POST',
+          url: '/api/paintings/import',
+          payload: { url: `${srv.base}/iiif/wave/info.json` },
+        });
+        expect(imp.statusCode).toBe(201);
+        const pid = imp.json().id;
+        expect((await app.inject(`/api/paintings/${pid}/iiif/info`)).json()).toEqual({
+          width: 7680,
+          height: 5460,
+        });
+        const region = await app.inject(
+          `/api/paintings/${pid}/iiif/region?x=1000&y=2000&w=3000&h=1500&size=800`,
+        );
+        expect(region.statusCode).toBe(200);
+        expect(region.headers['content-type']).toBe('image/jpeg');
+        expect(Buffer.compare(region.rawPayload, small)).toBe(0);
+        expect(
+          (await app.inject(`/api/paintings/${pid}/iiif/region?x=7000&y=0&w=3000&h=10&size=80`)).statusCode,
+        ).toBe(400);
+        // a painting that did not come from IIIF has no service
+        expect((await app.inject(`/api/paintings/${ids[SUBSET[0]]}/iiif/info`)).statusCode).toBe(404);
+        await app.inject({ method: 'DELETE', url: `/api/paintings/${pid}` });
+      } finally {
+        await srv.close();
       }
     });
 

@@ -31,6 +31,7 @@ const PID = 'c'.repeat(64);
 const TABLE_ID = '11111111-2222-4333-8444-555555555555';
 const probeRequests: unknown[] = [];
 const mapRequests: unknown[] = [];
+const textRequests: unknown[] = [];
 const COLOURS = ['red', 'green', 'blue'];
 /** A probe answer as the server sends it (`images[0].answers[dimension]`). */
 const PROBE_RESULT = {
@@ -218,6 +219,7 @@ describeBrowser('Lit elements', () => {
         'ap-job-progress',
         'ap-region-editor',
         'ap-colorbar',
+        'ap-token-relevance',
         'ap-import-panel',
         'ap-batch-panel',
         'ap-summary-view',
@@ -263,6 +265,27 @@ describeBrowser('Lit elements', () => {
         value: 'Blue (ultramarine)',
         label: 'blue',
       }),
+      [`POST /api/paintings/${PID}/text-relevance`]: (body) => {
+        textRequests.push(JSON.parse(body));
+        return {
+          paintingId: PID,
+          model: { id: 'toy', fingerprint: 'f' },
+          view: 'pad',
+          startLayer: 3,
+          results: [
+            {
+              prompt: 'a great wave',
+              score: 21.5,
+              truncated: false,
+              tokens: [
+                { token: 'a', value: 0.1 },
+                { token: 'great', value: 0.3 },
+                { token: 'wave', value: 0.6 },
+              ],
+            },
+          ],
+        };
+      },
       [`POST /api/paintings/${PID}/probe`]: (body) => {
         probeRequests.push(JSON.parse(body));
         return PROBE_RESULT;
@@ -481,7 +504,9 @@ describeBrowser('Lit elements', () => {
     // every finished cell has its own colour bar with its numbers
     expect(await p.locator('ap-small-multiples .range').count()).toBe(2);
     expect(await p.locator('ap-small-multiples .range').first().textContent()).toMatch(/^\s*0\s*0\.99\s*$/);
-    expect(await p.locator('ap-small-multiples .range').first().getAttribute('aria-label')).toBe('colour scale 0 to 0.99');
+    expect(await p.locator('ap-small-multiples .range').first().getAttribute('aria-label')).toBe(
+      'colour scale 0 to 0.99',
+    );
     await p.locator('ap-small-multiples button[data-method=chefer-all][data-prompt="1"]').click();
     expect(await p.evaluate(() => (window as unknown as Record<string, unknown>).cell)).toEqual({
       method: 'chefer-all',
@@ -578,9 +603,7 @@ describeBrowser('Lit elements', () => {
       PID,
     );
     await p.locator('ap-probe-panel button[name=ask-all]').click();
-    await expect
-      .poll(() => probeRequests)
-      .toContainEqual({ suites: ['style'], dimensions: [], topK: 100 });
+    await expect.poll(() => probeRequests).toContainEqual({ suites: ['style'], dimensions: [], topK: 100 });
   });
 
   it('<ap-metrics-panel> lists rows and marks the best method per region', async () => {
@@ -972,13 +995,57 @@ describeBrowser('Lit elements', () => {
     expect(p.errors).toEqual([]);
   });
 
+  it('<ap-heatmap> fetches the visible part of a IIIF painting at screen resolution once zoomed in (through the server)', async () => {
+    const p = await page('<ap-heatmap style="width:400px"></ap-heatmap>');
+    const asked: string[] = [];
+    await p.route('**/api/paintings/*/iiif/**', (r) => {
+      const u = new URL(r.request().url());
+      asked.push(`${u.pathname.replace(/^.*\/iiif\//, '')}${u.search}`);
+      if (u.pathname.endsWith('/info')) return r.fulfill({ json: { width: 6400, height: 4800 } });
+      return r.fulfill({
+        contentType: 'image/png',
+        body: Buffer.from(
+          'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+          'base64',
+        ),
+      });
+    });
+    await p.evaluate(
+      ([src, pid]) =>
+        Object.assign(document.querySelector('ap-heatmap') as object, {
+          src,
+          width: 64,
+          height: 48,
+          zoomable: true,
+          iiif: `/api/paintings/${pid}/iiif`,
+        }),
+      [PAINTING, PID],
+    );
+    // not zoomed: the stored copy is enough
+    await p.waitForTimeout(400);
+    expect(asked).toEqual([]);
+    await p.locator('ap-heatmap button[name=zoom-in]').click();
+    await p.locator('ap-heatmap button[name=zoom-in]').click();
+    await p.locator('ap-heatmap img.detail').waitFor({ state: 'attached' });
+    // the centre of the painting (2.56× zoom), in the service's pixels, at the stage's width
+    expect(asked[0]).toBe('info');
+    expect(await p.locator('ap-heatmap img.detail').getAttribute('src')).toBe(
+      `/api/paintings/${PID}/iiif/region?x=1950&y=1463&w=2500&h=1875&size=400`,
+    );
+    await p.locator('ap-heatmap button[name=zoom-fit]').click();
+    expect(await p.locator('ap-heatmap img.detail').count()).toBe(0);
+  });
+
   it('<ap-small-multiples> makes pixel-gradient maps visible (percentile clipping), shares a scale per method row on request, and draws labelled regions on every cell', async () => {
     const p = await page('<ap-small-multiples style="width:700px"></ap-small-multiples>');
     await p.evaluate((src) => {
       const el = document.querySelector('ap-small-multiples') as HTMLElement & Record<string, unknown>;
       // a gradient map: weak noise everywhere and a few extreme pixels
       let seed = 7;
-      const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+      const rnd = () => {
+        seed = (seed * 16807) % 2147483647;
+        return seed / 2147483647;
+      };
       const spiky = Float32Array.from({ length: 64 * 48 }, () => rnd() * 0.05);
       for (const k of [100, 900, 2000]) spiky[k] = 1;
       const smooth = (k: number) => Float32Array.from({ length: 64 * 48 }, (_, i) => k * ((i % 64) / 63));
@@ -1041,15 +1108,43 @@ describeBrowser('Lit elements', () => {
       ['gradient', [expect.any(Number), expect.any(Number)]],
       ['chefer-all', [0, 3]],
     ]);
-    expect(await p.locator('ap-small-multiples ap-colorbar[data-method=chefer-all] .unit').textContent()).toContain(
-      'chefer-all: relevance (a.u.)',
-    );
+    expect(
+      await p.locator('ap-small-multiples ap-colorbar[data-method=chefer-all] .unit').textContent(),
+    ).toContain('chefer-all: relevance (a.u.)');
     // regions with their labels on the cells
     expect(await p.locator('ap-small-multiples button[data-prompt="0"] text.rl').allTextContents()).toEqual([
       'wave',
       'wave',
     ]);
     await saveScreenshot(p, 'component-small-multiples-scales');
+    expect(p.errors).toEqual([]);
+  });
+
+  it('<ap-token-relevance> shades each word of the prompt by its share of the relevance', async () => {
+    const p = await page('<ap-token-relevance></ap-token-relevance>');
+    await p.evaluate((pid) => {
+      const W = window as unknown as Record<string, unknown> & { Api: new (b: string) => unknown };
+      Object.assign(document.querySelector('ap-token-relevance') as object, {
+        api: new W.Api(''),
+        painting: pid,
+        prompt: 'a great wave',
+        view: 'pad',
+      });
+    }, PID);
+    await expect
+      .poll(() => p.locator('ap-token-relevance .t').allTextContents())
+      .toEqual(['a', 'great', 'wave']);
+    expect(textRequests).toEqual([{ prompts: ['a great wave'], view: 'pad' }]);
+    expect(await p.locator('ap-token-relevance .t').last().getAttribute('aria-label')).toBe(
+      'wave 60 percent',
+    );
+    // the strongest word is the darkest
+    const bg = await p
+      .locator('ap-token-relevance .t')
+      .evaluateAll((ts) => ts.map((t) => getComputedStyle(t).backgroundColor));
+    const lum = (c: string) => (c.match(/\d+/g) ?? []).slice(0, 3).reduce((a, v) => a + Number(v), 0);
+    expect(lum(bg[2])).toBeLessThan(lum(bg[1]));
+    expect(lum(bg[1])).toBeLessThan(lum(bg[0]));
     expect(p.errors).toEqual([]);
   });
 
@@ -1096,5 +1191,37 @@ describeBrowser('Lit elements', () => {
     await expect
       .poll(() => p.locator('ap-painting-view .msg').textContent())
       .toMatch(/Cannot load painting: .*404/);
+  });
+
+  it('<ap-app> without a model says so on every page (not only in the header) and cannot start batches', async () => {
+    const p = await openPage(browser, { width: 1100, height: 800 });
+    await p.route('**/api/health', (r) =>
+      r.fulfill({
+        json: {
+          status: 'ok',
+          model: {
+            state: 'none',
+            source: null,
+            error: null,
+            hint: 'run `artprobe model pull openai/clip-vit-base-patch32`',
+            info: null,
+          },
+        },
+      }),
+    );
+    await p.goto(`${server.url}/index.html`);
+    await p.evaluate(() => {
+      document.body.innerHTML = '<ap-app></ap-app>';
+    });
+    await p.locator('ap-app ap-gallery').waitFor();
+    await expect
+      .poll(() => p.locator('ap-app .nomodel').textContent())
+      .toMatch(/No model is loaded: .*artprobe model pull/);
+    expect(await p.locator('ap-batch-panel button[name=run-batch]').isDisabled()).toBe(true);
+    await p.evaluate(() => (location.hash = '#/map'));
+    await p.locator('ap-app ap-embedding-map').waitFor();
+    expect(await p.locator('ap-app .nomodel').count()).toBe(1);
+    expect(p.errors).toEqual([]);
+    await p.close();
   });
 });

@@ -68,7 +68,12 @@ const run = hasShared(
 run('UI end to end (real server, toy model)', () => {
   beforeAll(async () => {
     const uiDir = await bundleUi(join(tmp, 'ui'));
-    app = await buildApp({ workspace: join(tmp, 'ws'), model: sharedPath('toy', 'A', 'model'), uiDir });
+    app = await buildApp({
+      workspace: join(tmp, 'ws'),
+      model: sharedPath('toy', 'A', 'model'),
+      uiDir,
+      allowPrivateFetch: true, // the URL import below fetches from a local server
+    });
     await app.artprobe.modelReady;
     url = await app.listen({ port: 0, host: '127.0.0.1' });
     browser = await launchBrowser();
@@ -220,6 +225,12 @@ run('UI end to end (real server, toy model)', () => {
       `e2e: the answer's heatmap covers ${(100 * paintedShare(shown)).toFixed(1)}% of the painting`,
     );
     expect(paintedShare(shown)).toBeGreaterThan(0.05);
+    // the answer's map is scored against the region too
+    await page.locator('ap-painting-view button[name=tab-agreement]').click();
+    await expect
+      .poll(() => page.locator('ap-metrics-panel tr[data-kind=answer]').count(), { timeout: 20_000 })
+      .toBe(1);
+    await page.locator('ap-painting-view button[name=tab-clip]').click();
     const state = decodeURIComponent(page.url());
     expect(state).toContain('probe=shapes/caption');
     expect(state).toContain(`answer=${top}`);
@@ -284,6 +295,9 @@ run('UI end to end (real server, toy model)', () => {
       )
       .toBe(224);
     expect(await page.locator('ap-embedding-map .card').textContent()).toContain('dropped.png');
+    // the model is named once, by a useful name (not "model model")
+    expect(await page.locator('ap-embedding-map .status').textContent()).toContain('CLIP toy/A/model');
+    expect(await page.locator('ap-embedding-map .status').textContent()).not.toMatch(/model model/);
     await saveScreenshot(page, 'e2e-7-map-collection');
     await page.locator('ap-embedding-map circle').nth(1).click();
     await page.locator('ap-painting-view h2').waitFor();
