@@ -8,18 +8,9 @@
  * @example
  * const maps = await cheferAll.attributeMany(input, targets, cheferAll.resolveParams({}));
  */
-import type { AttributionMethod, MethodId } from './types.ts';
-import {
-  attentionGradients,
-  checkInt,
-  checkKnownParams,
-  clsRow,
-  DEFAULT_BATCH,
-  inBatches,
-  makeMap,
-  rowTimesMatrix,
-  stackPixels,
-} from './utils.ts';
+import { validateMethodParams } from './method-params.ts';
+import type { AttributionMethod } from './types.ts';
+import { attentionGradients, clsRow, inBatches, makeMap, rowTimesMatrix, stackPixels } from './utils.ts';
 
 export interface CheferParams {
   /** First block included; negative counts from the end (−1 = last block). */
@@ -58,18 +49,13 @@ export function cheferFromGradients(
   return clsRow(r, T);
 }
 
-function makeChefer(id: MethodId, defaultStart: number, title: string): AttributionMethod<CheferParams> {
+/** A Chefer method; its default start block (−1 or 0) and ranges live in method-params.ts. */
+function makeChefer(id: 'chefer-last' | 'chefer-all', title: string): AttributionMethod<CheferParams> {
   return {
     id,
     title,
     signed: false,
-    resolveParams(p) {
-      checkKnownParams(id, p, ['startLayer', 'batch']);
-      return {
-        startLayer: checkInt(id, 'startLayer', p.startLayer ?? defaultStart, -1000, 1000),
-        batch: checkInt(id, 'batch', p.batch ?? DEFAULT_BATCH, 1, 64),
-      };
-    },
+    resolveParams: (p) => validateMethodParams(id, p),
     async attributeMany(input, targets, params) {
       const { imageSize: S, heads: H, grid: G, layers: L } = input.model.config.vision;
       const T = input.model.visionTokens;
@@ -100,7 +86,6 @@ function makeChefer(id: MethodId, defaultStart: number, title: string): Attribut
 
 export const cheferLast = makeChefer(
   'chefer-last',
-  -1,
   'Chefer et al. relevance, last block (CLIP notebook default)',
 );
-export const cheferAll = makeChefer('chefer-all', 0, 'Chefer et al. relevance, all blocks (ICCV 2021)');
+export const cheferAll = makeChefer('chefer-all', 'Chefer et al. relevance, all blocks (ICCV 2021)');

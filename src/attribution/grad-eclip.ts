@@ -15,15 +15,11 @@
  * @example
  * const [m] = await gradEclip.attributeMany(input, [target], gradEclip.resolveParams({}));
  */
+import { validateMethodParams } from './method-params.ts';
 import type { AttributionMethod } from './types.ts';
 import {
-  checkChoice,
-  checkInt,
-  checkKnownParams,
   cosineFactor,
-  DEFAULT_BATCH,
   inBatches,
-  MAP_NORMALISATIONS,
   type MapNormalisation,
   makeMap,
   minMaxNormalise,
@@ -87,19 +83,7 @@ export const gradEclip: AttributionMethod<GradEclipParams> = {
   id: 'grad-eclip',
   title: 'Grad-ECLIP (Zhao et al., 2024), last block with one head (official notebook)',
   signed: false,
-  resolveParams(p) {
-    checkKnownParams('grad-eclip', p, ['attentionHeads', 'normalize', 'batch']);
-    return {
-      attentionHeads: checkChoice(
-        'grad-eclip',
-        'attentionHeads',
-        p.attentionHeads ?? 'one',
-        GRAD_ECLIP_HEADS,
-      ),
-      normalize: checkChoice('grad-eclip', 'normalize', p.normalize ?? 'minmax', MAP_NORMALISATIONS),
-      batch: checkInt('grad-eclip', 'batch', p.batch ?? DEFAULT_BATCH, 1, 64),
-    };
-  },
+  resolveParams: (p) => validateMethodParams('grad-eclip', p),
   async attributeMany(input, targets, params) {
     const { imageSize: S, heads: H, grid: G, width: W } = input.model.config.vision;
     const T = input.model.visionTokens;

@@ -5,8 +5,9 @@
  * const maps = await gradientXInput.attributeMany(input, targets, gradientXInput.resolveParams({}));
  */
 import { rawGradients } from './gradient.ts';
+import { validateMethodParams } from './method-params.ts';
 import type { AttributionMethod } from './types.ts';
-import { checkInt, checkKnownParams, DEFAULT_BATCH, makeMap, sumProductChannels } from './utils.ts';
+import { makeMap, sumProductChannels } from './utils.ts';
 
 export interface GradientXInputParams {
   batch: number;
@@ -16,10 +17,7 @@ export const gradientXInput: AttributionMethod<GradientXInputParams> = {
   id: 'gradient-x-input',
   title: 'Gradient × input (Shrikumar et al., 2016)',
   signed: true,
-  resolveParams(p) {
-    checkKnownParams('gradient-x-input', p, ['batch']);
-    return { batch: checkInt('gradient-x-input', 'batch', p.batch ?? DEFAULT_BATCH, 1, 64) };
-  },
+  resolveParams: (p) => validateMethodParams('gradient-x-input', p),
   async attributeMany(input, targets, params) {
     const S = input.model.config.vision.imageSize;
     return (await rawGradients(input, targets, params.batch)).map(({ grad, score }, i) =>

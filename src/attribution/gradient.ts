@@ -5,18 +5,10 @@
  * @example
  * const [map] = await gradient.attributeMany(input, [target], gradient.resolveParams({}));
  */
+import { validateMethodParams } from './method-params.ts';
 import type { PreparedTarget } from './target.ts';
 import type { AttributionInput, AttributionMap, AttributionMethod } from './types.ts';
-import {
-  checkInt,
-  checkKnownParams,
-  DEFAULT_BATCH,
-  inBatches,
-  inputGradients,
-  makeMap,
-  stackPixels,
-  sumAbsChannels,
-} from './utils.ts';
+import { inBatches, inputGradients, makeMap, stackPixels, sumAbsChannels } from './utils.ts';
 
 export interface GradientParams {
   batch: number;
@@ -44,10 +36,7 @@ export const gradient: AttributionMethod<GradientParams> = {
   id: 'gradient',
   title: 'Input gradient (Simonyan et al., 2014)',
   signed: false,
-  resolveParams(p) {
-    checkKnownParams('gradient', p, ['batch']);
-    return { batch: checkInt('gradient', 'batch', p.batch ?? DEFAULT_BATCH, 1, 64) };
-  },
+  resolveParams: (p) => validateMethodParams('gradient', p),
   async attributeMany(input, targets, params): Promise<AttributionMap[]> {
     const S = input.model.config.vision.imageSize;
     return (await rawGradients(input, targets, params.batch)).map(({ grad, score }, i) =>

@@ -9,15 +9,12 @@
  * const [m] = await integratedGradients.attributeMany(input, [t], integratedGradients.resolveParams({ steps: 32 }));
  * m.extras?.completenessDelta;
  */
+
+import { validateMethodParams } from './method-params.ts';
 import { scoreImages } from './target.ts';
 import type { AttributionMethod } from './types.ts';
 import {
-  checkChoice,
-  checkInt,
-  checkKnownParams,
-  checkNumber,
   constantImage,
-  DEFAULT_BATCH,
   gaussianBlur,
   inBatches,
   inputGradients,
@@ -55,16 +52,7 @@ export const integratedGradients: AttributionMethod<IntegratedGradientsParams> =
   id: 'integrated-gradients',
   title: 'Integrated gradients (Sundararajan et al., 2017)',
   signed: true,
-  resolveParams(p) {
-    const m = 'integrated-gradients';
-    checkKnownParams(m, p, ['steps', 'baseline', 'blurSigma', 'batch']);
-    return {
-      steps: checkInt(m, 'steps', p.steps ?? 32, 1, 4096),
-      baseline: checkChoice(m, 'baseline', p.baseline ?? 'zero', IG_BASELINES),
-      blurSigma: checkNumber(m, 'blurSigma', p.blurSigma ?? 10, 0, 1000),
-      batch: checkInt(m, 'batch', p.batch ?? DEFAULT_BATCH, 1, 64),
-    };
-  },
+  resolveParams: (p) => validateMethodParams('integrated-gradients', p),
   async attributeMany(input, targets, params) {
     const S = input.model.config.vision.imageSize;
     const x = input.pixels;

@@ -17,15 +17,11 @@
  * @example
  * const maps = await legrad.attributeMany(input, targets, legrad.resolveParams({})); // 2 last blocks, min-max
  */
+import { validateMethodParams } from './method-params.ts';
 import type { AttributionMethod } from './types.ts';
 import {
-  checkChoice,
-  checkInt,
-  checkKnownParams,
   cosineFactor,
-  DEFAULT_BATCH,
   inBatches,
-  MAP_NORMALISATIONS,
   type MapNormalisation,
   makeMap,
   minMaxNormalise,
@@ -62,14 +58,7 @@ export const legrad: AttributionMethod<LegradParams> = {
   id: 'legrad',
   title: 'LeGrad (Bousselham et al., 2024), sum over the last blocks',
   signed: false,
-  resolveParams(p) {
-    checkKnownParams('legrad', p, ['startLayer', 'normalize', 'batch']);
-    return {
-      startLayer: checkInt('legrad', 'startLayer', p.startLayer ?? -2, -1000, 1000),
-      normalize: checkChoice('legrad', 'normalize', p.normalize ?? 'minmax', MAP_NORMALISATIONS),
-      batch: checkInt('legrad', 'batch', p.batch ?? DEFAULT_BATCH, 1, 64),
-    };
-  },
+  resolveParams: (p) => validateMethodParams('legrad', p),
   async attributeMany(input, targets, params) {
     const { imageSize: S, heads: H, grid: G, layers: L } = input.model.config.vision;
     const T = input.model.visionTokens;

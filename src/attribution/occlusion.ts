@@ -9,13 +9,11 @@
  * @example
  * const maps = await occlusion.attributeMany(input, targets, occlusion.resolveParams({ fill: 'mean' }));
  */
+
+import { validateMethodParams } from './method-params.ts';
 import { scoreImages } from './target.ts';
 import type { AttributionMethod } from './types.ts';
 import {
-  checkChoice,
-  checkInt,
-  checkKnownParams,
-  checkNumber,
   constantImage,
   DEFAULT_BATCH,
   gaussianBlur,
@@ -42,16 +40,7 @@ export const occlusion: AttributionMethod<Partial<OcclusionParams>> = {
   id: 'occlusion',
   title: 'Occlusion (Zeiler & Fergus, 2014)',
   signed: true,
-  resolveParams(p) {
-    checkKnownParams('occlusion', p, ['window', 'stride', 'fill', 'blurSigma', 'batch']);
-    return {
-      window: p.window === undefined ? undefined : checkInt('occlusion', 'window', p.window, 1, 4096),
-      stride: p.stride === undefined ? undefined : checkInt('occlusion', 'stride', p.stride, 1, 4096),
-      fill: checkChoice('occlusion', 'fill', p.fill ?? 'mean', OCCLUSION_FILLS),
-      blurSigma: checkNumber('occlusion', 'blurSigma', p.blurSigma ?? 10, 0, 1000),
-      batch: checkInt('occlusion', 'batch', p.batch ?? DEFAULT_BATCH, 1, 256),
-    };
-  },
+  resolveParams: (p) => validateMethodParams('occlusion', p),
   async attributeMany(input, targets, partial) {
     const { imageSize: S, patchSize } = input.model.config.vision;
     const window = partial.window ?? patchSize;

@@ -8,8 +8,9 @@
  * const [m] = await rollout.attributeMany(input, [t], rollout.resolveParams({ headFusion: 'mean' }));
  */
 import { scoreEmbeddings } from '../engine/engine.ts';
+import { validateMethodParams } from './method-params.ts';
 import type { AttributionMethod } from './types.ts';
-import { checkChoice, checkKnownParams, checkNumber, clsRow, makeMap, rowTimesMatrix } from './utils.ts';
+import { clsRow, makeMap, rowTimesMatrix } from './utils.ts';
 
 export const HEAD_FUSIONS = ['mean', 'max', 'min'] as const;
 
@@ -64,13 +65,7 @@ export const rollout: AttributionMethod<RolloutParams> = {
   id: 'rollout',
   title: 'Attention rollout (Abnar & Zuidema, 2020)',
   signed: false,
-  resolveParams(p) {
-    checkKnownParams('rollout', p, ['headFusion', 'discardRatio']);
-    return {
-      headFusion: checkChoice('rollout', 'headFusion', p.headFusion ?? 'mean', HEAD_FUSIONS),
-      discardRatio: checkNumber('rollout', 'discardRatio', p.discardRatio ?? 0, 0, 0.99),
-    };
-  },
+  resolveParams: (p) => validateMethodParams('rollout', p),
   async attributeMany(input, targets, params) {
     const { heads: H, grid: G } = input.model.config.vision;
     const T = input.model.visionTokens;

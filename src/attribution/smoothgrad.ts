@@ -6,15 +6,13 @@
  * @example
  * const maps = await smoothgrad.attributeMany(input, targets, smoothgrad.resolveParams({ samples: 16, sigma: 0.15 }));
  */
+
+import { validateMethodParams } from './method-params.ts';
 import type { PreparedTarget } from './target.ts';
 import type { AttributionMethod } from './types.ts';
 import {
-  checkInt,
-  checkKnownParams,
-  checkNumber,
   cleanScores,
   createRng,
-  DEFAULT_BATCH,
   inBatches,
   inputGradients,
   makeMap,
@@ -33,15 +31,7 @@ export const smoothgrad: AttributionMethod<SmoothGradParams> = {
   id: 'smoothgrad',
   title: 'SmoothGrad (Smilkov et al., 2017)',
   signed: false,
-  resolveParams(p) {
-    checkKnownParams('smoothgrad', p, ['samples', 'sigma', 'seed', 'batch']);
-    return {
-      samples: checkInt('smoothgrad', 'samples', p.samples ?? 16, 1, 4096),
-      sigma: checkNumber('smoothgrad', 'sigma', p.sigma ?? 0.15, 0, 10),
-      seed: checkInt('smoothgrad', 'seed', p.seed ?? 0, 0, 2 ** 32 - 1),
-      batch: checkInt('smoothgrad', 'batch', p.batch ?? DEFAULT_BATCH, 1, 64),
-    };
-  },
+  resolveParams: (p) => validateMethodParams('smoothgrad', p),
   async attributeMany(input, targets, params) {
     const S = input.model.config.vision.imageSize;
     const x = input.pixels;

@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TSchema } from 'typebox';
 
 /** The server's (and its API's) version, shown by /api/health and the OpenAPI document. */
-export const VERSION = '0.1.0';
+export { VERSION } from '../core/version.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
