@@ -1,19 +1,8 @@
-/**
- * Shared benchmark helpers: timing (median after warm-up), memory snapshots, FLOP counts from a config,
- * and the ViT-B/32-shaped random model every section uses.
- *
- * @example
- * const t = timeRuns(() => work(), { warmup: 1, runs: 3 }); // { medianMs, runsMs }
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { type ClipConfig, parseHfConfig } from '../src/core/clip-config.ts';
-import { ClipModel } from '../src/core/clip-model.ts';
 import { hfConfigJson, randomClipParams } from '../src/core/random-weights.ts';
+import { engineFromParams } from '../src/engine/create-engine.ts';
 import type { ClipEngine, EngineKind } from '../src/engine/engine.ts';
-import { TfjsEngine } from '../src/engine/tfjs-engine.ts';
 
 export interface Timing {
   medianMs: number;
@@ -110,26 +99,12 @@ export function b32Config(): ClipConfig {
  * An engine over seeded random weights: the TF.js reference (wasm) or ONNX Runtime compiled into a temporary
  * folder that `dispose` removes.
  */
-export async function makeEngine(
+export function makeEngine(
   kind: EngineKind,
   cfg: ClipConfig,
   seed = 1,
 ): Promise<{ engine: ClipEngine; dispose(): void }> {
-  const params = randomClipParams(cfg, seed);
-  if (kind === 'tfjs') {
-    const engine = new TfjsEngine(ClipModel.fromParams(cfg, params));
-    return { engine, dispose: () => engine.dispose() };
-  }
-  const { OnnxEngine } = await import('../src/engine/onnx/onnx-engine.ts');
-  const dir = mkdtempSync(join(tmpdir(), 'artprobe-bench-onnx-'));
-  const engine = await OnnxEngine.create(cfg, params, { cacheDir: dir });
-  return {
-    engine,
-    dispose: () => {
-      engine.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return engineFromParams(kind, cfg, randomClipParams(cfg, seed));
 }
 
 /**

@@ -7,9 +7,9 @@
  *   weightsFile: join(dir, 'model.safetensors') });
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { access, constants, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BackendInfo, initBackend } from '../core/backend.ts';
 import type { ClipConfig } from '../core/clip-config.ts';
@@ -120,4 +120,32 @@ export async function createEngine(
     device,
   });
   return { engine };
+}
+
+/**
+ * An engine over parameters already in memory (random weights, a randomised model, a test): the TF.js reference on
+ * the current backend, or ONNX Runtime compiled into a temporary folder that `dispose` removes.
+ *
+ * @example
+ * const { engine, dispose } = await engineFromParams('onnx', cfg, randomClipParams(cfg, 1));
+ */
+export async function engineFromParams(
+  kind: EngineKind,
+  config: ClipConfig,
+  params: ClipParams,
+): Promise<{ engine: ClipEngine; dispose(): void }> {
+  if (kind === 'tfjs') {
+    const engine = new TfjsEngine(ClipModel.fromParams(config, params));
+    return { engine, dispose: () => engine.dispose() };
+  }
+  const { OnnxEngine } = await import('./onnx/onnx-engine.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'artprobe-onnx-'));
+  const engine = await OnnxEngine.create(config, params, { cacheDir: dir });
+  return {
+    engine,
+    dispose: () => {
+      engine.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -8,16 +8,13 @@
  * g.dispose();
  */
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { type PreparedTarget, prepareTarget } from '../../src/attribution/target.ts';
 import { type ClipConfig, loadClipConfig } from '../../src/core/clip-config.ts';
-import { ClipModel } from '../../src/core/clip-model.ts';
 import { SafetensorsFile } from '../../src/core/safetensors.ts';
 import { type ClipParams, loadClipParams } from '../../src/core/weights.ts';
+import { engineFromParams } from '../../src/engine/create-engine.ts';
 import type { ClipEngine, EngineKind } from '../../src/engine/engine.ts';
-import { TfjsEngine } from '../../src/engine/tfjs-engine.ts';
 import { sharedPath } from './shared-data.ts';
 import { useWasm } from './tensors.ts';
 
@@ -42,21 +39,8 @@ export async function makeEngine(
   cfg: ClipConfig,
   params: ClipParams,
 ): Promise<{ engine: ClipEngine; dispose(): void }> {
-  if (kind === 'tfjs') {
-    await useWasm();
-    const engine = new TfjsEngine(ClipModel.fromParams(cfg, params));
-    return { engine, dispose: () => engine.dispose() };
-  }
-  const { OnnxEngine } = await import('../../src/engine/onnx/onnx-engine.ts');
-  const dir = mkdtempSync(join(tmpdir(), 'artprobe-onnx-'));
-  const engine = await OnnxEngine.create(cfg, params, { cacheDir: dir });
-  return {
-    engine,
-    dispose: () => {
-      engine.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  if (kind === 'tfjs') await useWasm();
+  return engineFromParams(kind, cfg, params);
 }
 
 export async function loadGolden(name: 'tiny-b32' | 'tiny-b16', kind: EngineKind = 'tfjs'): Promise<Golden> {
