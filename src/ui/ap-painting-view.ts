@@ -112,6 +112,8 @@ export class ApPaintingView extends LitElement {
   private draft: RegionDraft = { label: '', dimension: '' };
   private metricsTimer?: ReturnType<typeof setTimeout>;
   private regionsSeen = '';
+  /** Metric rows per finished job, for the regions as they were (regionsSeen): each map is asked for once. */
+  private metricRows = new Map<string, Promise<MetricsRowUi[]>>();
   /** Jobs and maps of the painting by method × target. */
   private jobs = new JobListController(this, {
     onMap: () => void this.refreshMetrics(),
@@ -227,6 +229,7 @@ export class ApPaintingView extends LitElement {
       if (this.loadedFor !== this.state.painting) {
         this.loadedFor = this.state.painting;
         this.jobs.clear();
+        this.metricRows.clear();
         this.probes = [];
         this.probeMap = undefined;
         this.store = undefined;
@@ -260,6 +263,7 @@ export class ApPaintingView extends LitElement {
     const sig = JSON.stringify(s.regions.map((r) => [r.id, r.version, r.geometry]));
     if (sig === this.regionsSeen) return;
     this.regionsSeen = sig;
+    this.metricRows.clear(); // the regions changed: every map's agreement changes
     clearTimeout(this.metricsTimer);
     this.metricsTimer = setTimeout(() => void this.refreshMetrics(), 300);
   }
@@ -286,28 +290,40 @@ export class ApPaintingView extends LitElement {
       this.metrics = [];
       return;
     }
-    const rows: MetricsRowUi[] = [];
+    const sig = this.regionsSeen;
+    const parts: Promise<MetricsRowUi[]>[] = [];
     for (const j of this.jobs.jobs()) {
       if (j.state !== 'done' || (j.target.kind !== 'prompt' && j.target.kind !== 'label')) continue;
-      try {
-        const res = await this.api.metrics(j.id);
-        for (const r of res.rows)
-          rows.push({
+      let part = this.metricRows.get(j.id);
+      if (!part) {
+        part = this.api.metrics(j.id).then((res) =>
+          res.rows.map((r) => ({
             regionId: r.annotationId,
             region: r.label,
             dimension: r.dimension,
             method: j.method,
             prompt: targetText(j.target),
-            kind: j.target.kind === 'label' ? 'answer' : 'prompt',
+            kind: j.target.kind === 'label' ? ('answer' as const) : ('prompt' as const),
             pointing: r.pointing,
             energy: r.energy,
             auroc: r.auroc,
             iouTopK: r.iouTopK,
-          });
+          })),
+        );
+        this.metricRows.set(j.id, part);
+        part.catch(() => this.metricRows.delete(j.id)); // asked again next time
+      }
+      parts.push(part);
+    }
+    const rows: MetricsRowUi[] = [];
+    for (const part of parts) {
+      try {
+        rows.push(...(await part));
       } catch (e) {
         this.message = `metrics: ${(e as Error).message}`;
       }
     }
+    if (sig !== this.regionsSeen) return; // the regions changed meanwhile: a newer refresh is on its way
     rows.sort(
       (a, b) =>
         a.region.localeCompare(b.region) ||
@@ -656,6 +672,7 @@ export class ApPaintingView extends LitElement {
               e: Event,
             ) => {
               this.jobs.clear();
+              this.metricRows.clear();
               this.patch({ view: (e.target as HTMLSelectElement).value as ViewState['view'] });
             }}>
               ${(['pad', 'crop', 'tiles'] as const).map((v) => html`<option value=${v} ?selected=${v === s.view} title=${VIEW_HELP[v]}>${v}</option>`)}</select></label>
