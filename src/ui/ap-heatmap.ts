@@ -175,7 +175,7 @@ export class ApHeatmap extends LitElement {
     .zoombar { position: absolute; right: 6px; top: 6px; display: flex; gap: 4px; line-height: 1.2; z-index: 2; }
     .zoombar button { font: 600 14px system-ui, sans-serif; min-width: 28px; height: 28px; border: 1px solid #222; border-radius: 4px;
       background: rgba(255, 255, 255, .92); color: #111; cursor: pointer; padding: 0 6px; }
-    .zoombar button:focus-visible { outline: 3px solid #ffbf47; outline-offset: 1px; }
+    .zoombar button:focus-visible { outline: 3px solid #b35c00; outline-offset: 1px; }
     .zoombar output { align-self: center; background: rgba(0, 0, 0, .65); color: #fff; font-size: 12px; padding: 2px 5px; border-radius: 3px; }
   `;
 

@@ -50,7 +50,7 @@ export class ApRegionEditor extends LitElement {
     input, select, button { font: inherit; }
     input[type='text'] { padding: 2px 6px; }
     button { border: 1px solid #666; background: #fff; color: #111; border-radius: 4px; padding: 2px 9px; cursor: pointer; }
-    button[disabled] { color: #767676; border-color: #aaa; cursor: default; }
+    button[disabled] { color: #666666; border-color: #aaa; cursor: default; }
     button[aria-pressed='true'] { background: #0b5cad; border-color: #0b5cad; color: #fff; }
     button:focus-visible, input:focus-visible, select:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
     .msg { color: #333; font-size: 13px; min-height: 1.2em; }
