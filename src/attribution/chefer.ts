@@ -10,7 +10,7 @@
  */
 import { validateMethodParams } from './method-params.ts';
 import type { AttributionMethod } from './types.ts';
-import { attentionGradients, clsRow, inBatches, makeMap, rowTimesMatrix, stackPixels } from './utils.ts';
+import { attentionGradients, clsRow, inBatches, makeMap, repeatPixels, rowTimesMatrix } from './utils.ts';
 
 export interface CheferParams {
   /** First block included; negative counts from the end (−1 = last block). */
@@ -57,16 +57,13 @@ function makeChefer(id: 'chefer-last' | 'chefer-all', title: string): Attributio
     signed: false,
     resolveParams: (p) => validateMethodParams(id, p),
     async attributeMany(input, targets, params) {
-      const { imageSize: S, heads: H, grid: G, layers: L } = input.model.config.vision;
+      const { heads: H, grid: G, layers: L } = input.model.config.vision;
       const T = input.model.visionTokens;
       const start = params.startLayer < 0 ? L + params.startLayer : params.startLayer;
       if (start < 0 || start >= L)
         throw new Error(`${id}: startLayer ${params.startLayer} is outside 0..${L - 1}`);
       return inBatches(targets, input.model.batchFor(params.batch), async (chunk) => {
-        const x = stackPixels(
-          chunk.map(() => input.pixels),
-          S,
-        );
+        const x = repeatPixels(input, chunk.length);
         const { probs, grads, scores } = await attentionGradients(input.model, x, chunk, start);
         return chunk.map((t, b) =>
           makeMap(input, {

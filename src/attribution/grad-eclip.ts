@@ -23,7 +23,7 @@ import {
   type MapNormalisation,
   makeMap,
   minMaxNormalise,
-  stackPixels,
+  repeatPixels,
 } from './utils.ts';
 
 /** How many attention heads the last block is recomputed with: one (the notebook) or the model's own. */
@@ -85,14 +85,11 @@ export const gradEclip: AttributionMethod<GradEclipParams> = {
   signed: false,
   resolveParams: (p) => validateMethodParams('grad-eclip', p),
   async attributeMany(input, targets, params) {
-    const { imageSize: S, heads: H, grid: G, width: W } = input.model.config.vision;
+    const { heads: H, grid: G, width: W } = input.model.config.vision;
     const T = input.model.visionTokens;
     const nh = params.attentionHeads === 'one' ? 1 : H;
     return inBatches(targets, input.model.batchFor(params.batch), async (chunk) => {
-      const x = stackPixels(
-        chunk.map(() => input.pixels),
-        S,
-      );
+      const x = repeatPixels(input, chunk.length);
       const r = await input.model.gradEclip(
         x,
         chunk.length,

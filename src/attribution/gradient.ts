@@ -8,7 +8,7 @@
 import { validateMethodParams } from './method-params.ts';
 import type { PreparedTarget } from './target.ts';
 import type { AttributionInput, AttributionMap, AttributionMethod } from './types.ts';
-import { inBatches, inputGradients, makeMap, stackPixels, sumAbsChannels } from './utils.ts';
+import { inBatches, inputGradients, makeMap, repeatPixels, sumAbsChannels } from './utils.ts';
 
 export interface GradientParams {
   batch: number;
@@ -22,10 +22,7 @@ export function rawGradients(
 ): Promise<{ grad: Float32Array; score: number }[]> {
   const S = input.model.config.vision.imageSize;
   return inBatches(targets, input.model.batchFor(batch), async (chunk) => {
-    const x = stackPixels(
-      chunk.map(() => input.pixels),
-      S,
-    );
+    const x = repeatPixels(input, chunk.length);
     const { grads, scores } = await inputGradients(input.model, x, chunk);
     const n = 3 * S * S;
     return chunk.map((_, i) => ({ grad: grads.slice(i * n, (i + 1) * n), score: scores[i] }));

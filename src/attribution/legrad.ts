@@ -25,7 +25,7 @@ import {
   type MapNormalisation,
   makeMap,
   minMaxNormalise,
-  stackPixels,
+  repeatPixels,
 } from './utils.ts';
 
 export interface LegradParams {
@@ -60,16 +60,13 @@ export const legrad: AttributionMethod<LegradParams> = {
   signed: false,
   resolveParams: (p) => validateMethodParams('legrad', p),
   async attributeMany(input, targets, params) {
-    const { imageSize: S, heads: H, grid: G, layers: L } = input.model.config.vision;
+    const { heads: H, grid: G, layers: L } = input.model.config.vision;
     const T = input.model.visionTokens;
     const start = params.startLayer < 0 ? L + params.startLayer : params.startLayer;
     if (start < 0 || start >= L)
       throw new Error(`legrad: startLayer ${params.startLayer} is outside 0..${L - 1}`);
     return inBatches(targets, input.model.batchFor(params.batch), async (chunk) => {
-      const x = stackPixels(
-        chunk.map(() => input.pixels),
-        S,
-      );
+      const x = repeatPixels(input, chunk.length);
       const heads = chunk.map((t) => t.head);
       const { grads, layerScores, scores } = await input.model.legradGradients(x, chunk.length, heads, start);
       return chunk.map((t, b) => {

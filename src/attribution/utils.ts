@@ -72,6 +72,11 @@ export function stackPixels(images: Float32Array[], S: number): Float32Array {
   return data;
 }
 
+/** The input's pixels once per target of a batch (methods whose rows differ only by target): [count, 3, S, S]. */
+export function repeatPixels(input: AttributionInput, count: number): Float32Array {
+  return stackPixels(Array(count).fill(input.pixels), input.model.config.vision.imageSize);
+}
+
 /** Σ over channels of |g|: [3, S, S] -> [S, S]. */
 export function sumAbsChannels(g: Float32Array, S: number): Float32Array {
   const n = S * S;

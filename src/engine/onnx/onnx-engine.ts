@@ -261,13 +261,8 @@ export class OnnxEngine implements ClipEngine {
     heads: ScoreHead[],
   ): Promise<{ grads: Float32Array; scores: Float32Array }> {
     return this.exclusive(async () => {
-      this.checkPixels(pixels, n);
-      this.checkHeads(heads, n);
+      const feeds = this.headFeeds(pixels, n, heads);
       const S = this.config.vision.imageSize;
-      const feeds = (o: number, b: number) => ({
-        pixels: this.pixelTensor(pixels, o, b),
-        ...this.headTensors(heads.slice(o, o + b)),
-      });
       const out = await this.runRows('vision_grad', n, this.batchFor(n, false), feeds, {
         scores: 1,
         grad: 3 * S * S,
@@ -283,19 +278,12 @@ export class OnnxEngine implements ClipEngine {
     fromLayer = 0,
   ): Promise<AttentionGradients> {
     return this.exclusive(async () => {
-      this.checkPixels(pixels, n);
-      this.checkHeads(heads, n);
+      const feeds = this.headFeeds(pixels, n, heads);
       const { heads: H, layers: L } = this.config.vision;
-      if (!Number.isInteger(fromLayer) || fromLayer < 0 || fromLayer >= L) {
-        throw new Error(`fromLayer ${fromLayer} is outside 0..${L - 1}`);
-      }
+      this.checkFromLayer(fromLayer);
       const T = this.visionTokens;
       const sizes: Record<string, number> = { scores: 1 };
       for (let l = fromLayer; l < L; l++) sizes[`attn_${l}`] = sizes[`dattn_${l}`] = H * T * T;
-      const feeds = (o: number, b: number) => ({
-        pixels: this.pixelTensor(pixels, o, b),
-        ...this.headTensors(heads.slice(o, o + b)),
-      });
       const out = await this.runRows(attnGradKind(fromLayer), n, this.batchFor(n, false), feeds, sizes);
       const layer = (name: string, l: number) => (l < fromLayer ? new Float32Array(0) : out[`${name}_${l}`]);
       return {
@@ -313,22 +301,15 @@ export class OnnxEngine implements ClipEngine {
     fromLayer: number,
   ): Promise<ReadoutGradients> {
     return this.exclusive(async () => {
-      this.checkPixels(pixels, n);
-      this.checkHeads(heads, n);
+      const feeds = this.headFeeds(pixels, n, heads);
       const { heads: H, layers: L } = this.config.vision;
-      if (!Number.isInteger(fromLayer) || fromLayer < 0 || fromLayer >= L) {
-        throw new Error(`fromLayer ${fromLayer} is outside 0..${L - 1}`);
-      }
+      this.checkFromLayer(fromLayer);
       const T = this.visionTokens;
       const sizes: Record<string, number> = { scores: 1 };
       for (let l = fromLayer; l < L; l++) {
         sizes[`score_${l}`] = 1;
         sizes[`dattn_${l}`] = H * T * T;
       }
-      const feeds = (o: number, b: number) => ({
-        pixels: this.pixelTensor(pixels, o, b),
-        ...this.headTensors(heads.slice(o, o + b)),
-      });
       const out = await this.runRows(legradKind(fromLayer), n, this.batchFor(n, false), feeds, sizes);
       const layer = (name: string, l: number) => (l < fromLayer ? new Float32Array(0) : out[`${name}_${l}`]);
       return {
@@ -346,16 +327,11 @@ export class OnnxEngine implements ClipEngine {
     attentionHeads: number,
   ): Promise<GradEclipInputs> {
     return this.exclusive(async () => {
-      this.checkPixels(pixels, n);
-      this.checkHeads(heads, n);
+      const feeds = this.headFeeds(pixels, n, heads);
       const W = this.config.vision.width;
       if (!Number.isInteger(attentionHeads) || attentionHeads < 1 || W % attentionHeads !== 0)
         throw new Error(`attentionHeads must be a positive divisor of the width ${W}, got ${attentionHeads}`);
       const T = this.visionTokens;
-      const feeds = (o: number, b: number) => ({
-        pixels: this.pixelTensor(pixels, o, b),
-        ...this.headTensors(heads.slice(o, o + b)),
-      });
       const out = await this.runRows(gradEclipKind(attentionHeads), n, this.batchFor(n, false), feeds, {
         grad: W,
         q: W,
@@ -544,6 +520,23 @@ export class OnnxEngine implements ClipEngine {
       softmax: new T('float32', softmax, [b]),
       bias: new T('float32', bias, [b, K]),
     };
+  }
+
+  /** Checks a request of n images with one score head each; returns its feeds for rows [o, o + b). */
+  private headFeeds(pixels: Float32Array, n: number, heads: ScoreHead[]) {
+    this.checkPixels(pixels, n);
+    this.checkHeads(heads, n);
+    return (o: number, b: number) => ({
+      pixels: this.pixelTensor(pixels, o, b),
+      ...this.headTensors(heads.slice(o, o + b)),
+    });
+  }
+
+  private checkFromLayer(fromLayer: number): void {
+    const L = this.config.vision.layers;
+    if (!Number.isInteger(fromLayer) || fromLayer < 0 || fromLayer >= L) {
+      throw new Error(`fromLayer ${fromLayer} is outside 0..${L - 1}`);
+    }
   }
 
   private checkPixels(pixels: Float32Array, n: number): void {
