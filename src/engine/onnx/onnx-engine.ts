@@ -48,21 +48,7 @@ export interface OnnxEngineOptions {
   maxBatch?: number;
 }
 
-/**
- * Whether onnxruntime-node loads here, and its version.
- *
- * @example
- * const info = await onnxRuntimeInfo(); // { available: true, version: '1.30.0' }
- */
-export async function onnxRuntimeInfo(): Promise<{ available: boolean; version?: string; reason?: string }> {
-  try {
-    const ort = await import('onnxruntime-node');
-    return { available: true, version: ortVersion(ort) };
-  } catch (e) {
-    return { available: false, reason: (e as Error).message };
-  }
-}
-
+/** onnxruntime-node's version (as `probeOnnxRuntime` in select-engine.ts reports it). */
 function ortVersion(ort: OrtModule): string {
   const v = ort.env.versions as { node?: string; common?: string };
   return v.node ?? v.common ?? 'unknown';
