@@ -12,14 +12,9 @@ import { parseHfConfig } from '../../src/core/clip-config.ts';
 import { hfConfigJson, randomClipParams } from '../../src/core/random-weights.ts';
 import type { ClipParams } from '../../src/core/weights.ts';
 import type { ScoreHead } from '../../src/engine/engine.ts';
-import {
-  MAX_SESSIONS,
-  OnnxEngine,
-  onnxBatchRows,
-  onnxCacheKey,
-  onnxRuntimeInfo,
-} from '../../src/engine/onnx/onnx-engine.ts';
+import { MAX_SESSIONS, OnnxEngine, onnxBatchRows, onnxCacheKey } from '../../src/engine/onnx/onnx-engine.ts';
 import { WEIGHT_ALIGN } from '../../src/engine/onnx/onnx-writer.ts';
+import { probeOnnxRuntime } from '../../src/engine/select-engine.ts';
 import { maxAbs, maxAbsDiff } from '../helpers/tensors.ts';
 
 const { onnx } = onnxProto;
@@ -232,7 +227,8 @@ describe('ONNX engine bookkeeping', () => {
   });
 
   it('describes the runtime, names cache folders and sizes batches', async () => {
-    const info = await onnxRuntimeInfo();
+    const probe = await probeOnnxRuntime();
+    const info = { available: probe.error === undefined, version: probe.version };
     expect(info.available).toBe(true);
     expect(info.version).toMatch(/^1\.\d+\.\d+/);
     const e = await OnnxEngine.create(cfg, params, { cacheDir: join(root, 'lru'), threads: 2 });
