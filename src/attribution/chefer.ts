@@ -10,7 +10,7 @@
  */
 import { validateMethodParams } from './method-params.ts';
 import type { AttributionMethod } from './types.ts';
-import { attentionGradients, clsRow, inBatches, makeMap, repeatPixels, rowTimesMatrix } from './utils.ts';
+import { attentionGradients, clsRow, inBatches, makeMap, rowTimesMatrix } from './utils.ts';
 
 export interface CheferParams {
   /** First block included; negative counts from the end (−1 = last block). */
@@ -19,7 +19,8 @@ export interface CheferParams {
 }
 
 /**
- * CLS-row relevance [G*G] from per-layer probabilities and gradients of one row (each [H, T, T] at offset o).
+ * CLS-row relevance [G*G] from per-layer probabilities and gradients of one row (each [H, T, T], the gradients at
+ * offset o, the probabilities at offset po: 0 when one image is shared by every row).
  * The product R = Π_l (I + cam_l) is read through its CLS row: r ← r + r·cam_l from the last block down.
  */
 export function cheferFromGradients(
@@ -29,6 +30,7 @@ export function cheferFromGradients(
   T: number,
   start: number,
   o = 0,
+  po = o,
 ): Float32Array {
   const r: Float64Array = new Float64Array(T);
   r[0] = 1;
@@ -38,8 +40,9 @@ export function cheferFromGradients(
     const g = grads[l];
     for (let h = 0; h < H; h++) {
       const base = o + h * T * T;
+      const pbase = po + h * T * T;
       for (let i = 0; i < T * T; i++) {
-        const v = g[base + i] * a[base + i];
+        const v = g[base + i] * a[pbase + i];
         if (v > 0) cam[i] += v / H;
       }
     }
@@ -62,16 +65,26 @@ function makeChefer(id: 'chefer-last' | 'chefer-all', title: string): Attributio
       const start = params.startLayer < 0 ? L + params.startLayer : params.startLayer;
       if (start < 0 || start >= L)
         throw new Error(`${id}: startLayer ${params.startLayer} is outside 0..${L - 1}`);
-      return inBatches(targets, input.model.batchFor(params.batch), async (chunk) => {
-        const x = repeatPixels(input, chunk.length);
-        const { probs, grads, scores } = await attentionGradients(input.model, x, chunk, start);
+      // one painting for every target: its forward pass is shared by the rows of a pass
+      const shape = { sharedImage: true, outputsPerRow: (L - start) * H * T * T };
+      return inBatches(targets, input.model.batchFor(params.batch, shape), async (chunk) => {
+        const { probs, grads, scores } = await attentionGradients(input.model, input.pixels, chunk, start);
+        const perImage = probs[start].length === H * T * T; // one row of probabilities (shared image)
         return chunk.map((t, b) =>
           makeMap(input, {
             method: id,
             target: t.spec,
             params: { ...params },
             grid: { rows: G, cols: G },
-            values: cheferFromGradients(probs, grads, H, T, start, b * H * T * T),
+            values: cheferFromGradients(
+              probs,
+              grads,
+              H,
+              T,
+              start,
+              b * H * T * T,
+              perImage ? 0 : b * H * T * T,
+            ),
             signed: false,
             score: scores[b],
           }),

@@ -17,14 +17,7 @@
  */
 import { validateMethodParams } from './method-params.ts';
 import type { AttributionMethod } from './types.ts';
-import {
-  cosineFactor,
-  inBatches,
-  type MapNormalisation,
-  makeMap,
-  minMaxNormalise,
-  repeatPixels,
-} from './utils.ts';
+import { cosineFactor, inBatches, type MapNormalisation, makeMap, minMaxNormalise } from './utils.ts';
 
 /** How many attention heads the last block is recomputed with: one (the notebook) or the model's own. */
 export const GRAD_ECLIP_HEADS = ['one', 'model'] as const;
@@ -88,21 +81,25 @@ export const gradEclip: AttributionMethod<GradEclipParams> = {
     const { heads: H, grid: G, width: W } = input.model.config.vision;
     const T = input.model.visionTokens;
     const nh = params.attentionHeads === 'one' ? 1 : H;
-    return inBatches(targets, input.model.batchFor(params.batch), async (chunk) => {
-      const x = repeatPixels(input, chunk.length);
+    // one painting for every target: its forward pass is shared by the rows of a pass
+    const shape = { sharedImage: true, outputsPerRow: W };
+    return inBatches(targets, input.model.batchFor(params.batch, shape), async (chunk) => {
       const r = await input.model.gradEclip(
-        x,
+        input.pixels,
         chunk.length,
         chunk.map((t) => t.head),
         nh,
       );
+      // q, k, v depend on the painting only: one row when it is shared
+      const img = (b: number) => (r.q.length === W ? 0 : b);
       return chunk.map((t, b) => {
         const factor = cosineFactor(t.head, input.model.logitScale);
+        const i = img(b);
         const raw = gradEclipFromInputs(
           r.grad.subarray(b * W, (b + 1) * W),
-          r.q.subarray(b * W, (b + 1) * W),
-          r.k.subarray(b * T * W, (b + 1) * T * W),
-          r.v.subarray(b * T * W, (b + 1) * T * W),
+          r.q.subarray(i * W, (i + 1) * W),
+          r.k.subarray(i * T * W, (i + 1) * T * W),
+          r.v.subarray(i * T * W, (i + 1) * T * W),
           T,
           factor,
         );

@@ -8,7 +8,7 @@
 import { validateMethodParams } from './method-params.ts';
 import type { PreparedTarget } from './target.ts';
 import type { AttributionInput, AttributionMap, AttributionMethod } from './types.ts';
-import { inBatches, inputGradients, makeMap, repeatPixels, sumAbsChannels } from './utils.ts';
+import { inBatches, inputGradients, makeMap, sumAbsChannels } from './utils.ts';
 
 export interface GradientParams {
   batch: number;
@@ -21,9 +21,10 @@ export function rawGradients(
   batch: number,
 ): Promise<{ grad: Float32Array; score: number }[]> {
   const S = input.model.config.vision.imageSize;
-  return inBatches(targets, input.model.batchFor(batch), async (chunk) => {
-    const x = repeatPixels(input, chunk.length);
-    const { grads, scores } = await inputGradients(input.model, x, chunk);
+  // one painting for every target: its forward pass is shared by the rows of a pass
+  const shape = { sharedImage: true, outputsPerRow: 3 * S * S };
+  return inBatches(targets, input.model.batchFor(batch, shape), async (chunk) => {
+    const { grads, scores } = await inputGradients(input.model, input.pixels, chunk);
     const n = 3 * S * S;
     return chunk.map((_, i) => ({ grad: grads.slice(i * n, (i + 1) * n), score: scores[i] }));
   });

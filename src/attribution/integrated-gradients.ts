@@ -3,7 +3,7 @@
  * channels, with the midpoint rule α_k = (k + ½)/m. Baselines: `zero` (0 in normalised space, the dataset
  * mean colour), `black` (pixel value 0) or `blurred` (Gaussian blur of the input, σ = `blurSigma` px).
  * The completeness delta Σ attr − (s(x) − s(x₀)) is reported in `extras`.
- * Steps of all targets are batched.
+ * The path images are shared by all targets (one forward pass per image and pass when there are several).
  *
  * @example
  * const [m] = await integratedGradients.attributeMany(input, [t], integratedGradients.resolveParams({ steps: 32 }));
@@ -15,9 +15,8 @@ import { scoreImages } from './target.ts';
 import type { AttributionMethod } from './types.ts';
 import {
   constantImage,
+  forEachInputGradient,
   gaussianBlur,
-  inBatches,
-  inputGradients,
   makeMap,
   normalisedColour,
   OPENAI_NORMALISATION,
@@ -59,24 +58,15 @@ export const integratedGradients: AttributionMethod<IntegratedGradientsParams> =
     const { mean, std } = input.normalisation ?? OPENAI_NORMALISATION;
     const x0 = makeBaseline(x, S, params.baseline, mean, std, params.blurSigma);
     const n = 3 * S * S;
-    const rows = targets.flatMap((_, t) => Array.from({ length: params.steps }, (_, k) => ({ t, k })));
+    // the path images x₀ + α_k (x − x₀), the same for every target
+    const images = Array.from({ length: params.steps }, (_, k) => {
+      const a = (k + 0.5) / params.steps;
+      return x.map((v, i) => x0[i] + a * (v - x0[i]));
+    });
     const gradSums = targets.map(() => new Float32Array(n));
-    await inBatches(rows, input.model.batchFor(params.batch), async (chunk) => {
-      const images = chunk.map(({ k }) => {
-        const a = (k + 0.5) / params.steps;
-        return x.map((v, i) => x0[i] + a * (v - x0[i]));
-      });
-      const batch = stackPixels(images, S);
-      const { grads } = await inputGradients(
-        input.model,
-        batch,
-        chunk.map((r) => targets[r.t]),
-      );
-      chunk.forEach((r, i) => {
-        const acc = gradSums[r.t];
-        for (let j = 0; j < n; j++) acc[j] += grads[i * n + j];
-      });
-      return [];
+    await forEachInputGradient(input.model, images, targets, params.batch, (t, _k, grad) => {
+      const acc = gradSums[t];
+      for (let j = 0; j < n; j++) acc[j] += grad[j];
     });
     const [sx, s0] = await scoreImages(input.model, stackPixels([x, x0], S), 2, targets);
     const diff = x.map((v, i) => v - x0[i]);

@@ -19,14 +19,7 @@
  */
 import { validateMethodParams } from './method-params.ts';
 import type { AttributionMethod } from './types.ts';
-import {
-  cosineFactor,
-  inBatches,
-  type MapNormalisation,
-  makeMap,
-  minMaxNormalise,
-  repeatPixels,
-} from './utils.ts';
+import { cosineFactor, inBatches, type MapNormalisation, makeMap, minMaxNormalise } from './utils.ts';
 
 export interface LegradParams {
   /** First block used; negative counts from the end (−2 = the last two blocks, the official default). */
@@ -65,10 +58,16 @@ export const legrad: AttributionMethod<LegradParams> = {
     const start = params.startLayer < 0 ? L + params.startLayer : params.startLayer;
     if (start < 0 || start >= L)
       throw new Error(`legrad: startLayer ${params.startLayer} is outside 0..${L - 1}`);
-    return inBatches(targets, input.model.batchFor(params.batch), async (chunk) => {
-      const x = repeatPixels(input, chunk.length);
+    // one painting for every target: its forward pass is shared by the rows of a pass
+    const shape = { sharedImage: true, outputsPerRow: (L - start) * H * T * T };
+    return inBatches(targets, input.model.batchFor(params.batch, shape), async (chunk) => {
       const heads = chunk.map((t) => t.head);
-      const { grads, layerScores, scores } = await input.model.legradGradients(x, chunk.length, heads, start);
+      const { grads, layerScores, scores } = await input.model.legradGradients(
+        input.pixels,
+        chunk.length,
+        heads,
+        start,
+      );
       return chunk.map((t, b) => {
         const factor = cosineFactor(t.head, input.model.logitScale);
         const raw = new Float64Array(G * G);

@@ -74,7 +74,7 @@ export const occlusion: AttributionMethod<Partial<OcclusionParams>> = {
     // drops[i][t] = s_t(x) − s_t(x occluded at position i)
     const drops = await inBatches(
       positions,
-      input.model.batchFor(params.batch ?? DEFAULT_BATCH, true),
+      input.model.batchFor(params.batch ?? DEFAULT_BATCH, { forwardOnly: true }),
       async (chunk) => {
         const scores = await scoreImages(
           input.model,

@@ -32,6 +32,59 @@ export function inputGradients(
 }
 
 /**
+ * ∂s_t/∂x of every target t at every image k (each [3, S, S]), handed to `use(t, k, grad)` row by row. With
+ * several targets, each image's forward pass is shared by its targets' rows (one image, many score heads);
+ * with one target, the images themselves are batched. `batch`: rows requested per pass.
+ *
+ * @example
+ * await forEachInputGradient(engine, noisyCopies, targets, 8, (t, k, g) => accumulate(t, g));
+ */
+export async function forEachInputGradient(
+  engine: ClipEngine,
+  images: Float32Array[],
+  targets: PreparedTarget[],
+  batch: number,
+  use: (t: number, k: number, grad: Float32Array) => void,
+): Promise<void> {
+  const S = engine.config.vision.imageSize;
+  const n = 3 * S * S;
+  if (targets.length === 1) {
+    const ks = images.map((_, k) => k);
+    await inBatches(ks, engine.batchFor(batch), async (chunk) => {
+      const x = stackPixels(
+        chunk.map((k) => images[k]),
+        S,
+      );
+      const { grads } = await inputGradients(
+        engine,
+        x,
+        chunk.map(() => targets[0]),
+      );
+      chunk.forEach((k, i) => {
+        use(0, k, grads.subarray(i * n, (i + 1) * n));
+      });
+      return [];
+    });
+    return;
+  }
+  const rows = engine.batchFor(batch, { sharedImage: true, outputsPerRow: n });
+  const ts = targets.map((_, t) => t);
+  for (let k = 0; k < images.length; k++) {
+    await inBatches(ts, rows, async (chunk) => {
+      const { grads } = await inputGradients(
+        engine,
+        images[k],
+        chunk.map((t) => targets[t]),
+      );
+      chunk.forEach((t, i) => {
+        use(t, k, grads.subarray(i * n, (i + 1) * n));
+      });
+      return [];
+    });
+  }
+}
+
+/**
  * Attention probabilities of vision layers fromLayer..L−1 and the gradient of each row's score with respect to
  * them (total derivatives, all layers in the graph). Per layer [n, H, T, T] as flat arrays.
  */
@@ -70,11 +123,6 @@ export function stackPixels(images: Float32Array[], S: number): Float32Array {
   const data = new Float32Array(images.length * 3 * S * S);
   images.forEach((im, i) => data.set(im, i * 3 * S * S));
   return data;
-}
-
-/** The input's pixels once per target of a batch (methods whose rows differ only by target): [count, 3, S, S]. */
-export function repeatPixels(input: AttributionInput, count: number): Float32Array {
-  return stackPixels(Array(count).fill(input.pixels), input.model.config.vision.imageSize);
 }
 
 /** Σ over channels of |g|: [3, S, S] -> [S, S]. */

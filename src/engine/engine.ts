@@ -31,9 +31,12 @@ export interface ScoreHead {
   softmax: boolean;
 }
 
-/** Attention probabilities of each vision layer and the gradient of each row's score with respect to them. */
+/**
+ * Attention probabilities of each vision layer and the gradient of each row's score with respect to them.
+ * Probabilities depend on the image only: m = n rows, or 1 when one image is shared by all heads.
+ */
 export interface AttentionGradients {
-  /** Per layer [n, H, T, T]; empty arrays for layers below `fromLayer`. */
+  /** Per layer [m, H, T, T]; empty arrays for layers below `fromLayer`. */
   probs: Float32Array[];
   /** ∂s/∂A per layer [n, H, T, T] (total derivatives); empty below `fromLayer`. */
   grads: Float32Array[];
@@ -67,9 +70,9 @@ export interface ReadoutGradients {
 export interface GradEclipInputs {
   /** ∂s/∂attn_output at the CLS token [n, W]. */
   grad: Float32Array;
-  /** q at the CLS token [n, W]: the last block's in_proj output with bias, before any scaling. */
+  /** q at the CLS token [m, W]: the last block's in_proj output with bias, before any scaling (m images). */
   q: Float32Array;
-  /** k and v of every token [n, T, W] (in_proj outputs with bias). */
+  /** k and v of every token [m, T, W] (in_proj outputs with bias). */
   k: Float32Array;
   v: Float32Array;
   /** The head's score of the recomputed forward's embedding [n] (the target differentiated). */
@@ -93,7 +96,21 @@ export interface TextAttentionGradients {
   scores: Float32Array;
 }
 
-/** A loaded CLIP on one engine. All pixel inputs are normalised, row-major [n, 3, S, S]. */
+/**
+ * How a pass will be used, for {@link ClipEngine.batchFor}: forward only, or a backward pass; `sharedImage`: one
+ * image shared by every head (its forward runs once per pass); `outputsPerRow`: floats each row returns.
+ */
+export interface BatchShape {
+  forwardOnly?: boolean;
+  sharedImage?: boolean;
+  outputsPerRow?: number;
+}
+
+/**
+ * A loaded CLIP on one engine. All pixel inputs are normalised, row-major [n, 3, S, S]. Methods with score heads
+ * also take one image for all n heads (pixels [1, 3, S, S]): the image's forward pass is then shared by the rows,
+ * and outputs that depend on the image only have one row.
+ */
 export interface ClipEngine {
   readonly kind: EngineKind;
   /** What runs, for `doctor` and manifests, e.g. "onnx (onnxruntime-node 1.30.0, cpu, 2 threads)". */
@@ -104,7 +121,7 @@ export interface ClipEngine {
   /** Tokens of the image tower: 1 + grid². */
   readonly visionTokens: number;
   /** Rows per pass this engine can afford for a model of this size (≤ requested, ≥ 1). */
-  batchFor(requested: number, forwardOnly?: boolean): number;
+  batchFor(requested: number, shape?: BatchShape): number;
   /** Projected image embeddings (not normalised): pixels [n, 3, S, S] -> [n, E]. */
   embedImages(pixels: Float32Array, n: number): Promise<Float32Array>;
   /** Embeddings [n, E] and every layer's attention probabilities, each [n, H, T, T]. */

@@ -15,6 +15,7 @@ import type { ClipModel } from '../core/clip-model.ts';
 import { tidyRead } from '../core/tidy-read.ts';
 import type {
   AttentionGradients,
+  BatchShape,
   ClipEngine,
   GradEclipInputs,
   ReadoutGradients,
@@ -93,10 +94,11 @@ export class TfjsEngine implements ClipEngine {
   /**
    * Rows per pass: the requested batch, capped so that activation memory stays near ViT-B/32 at batch 8
    * (ViT-B/16 gets 2, ViT-L/14 1). Forward-only passes keep no activations and may take four times as many rows.
+   * A shared image is repeated per row here (TF.js differentiates the whole batch), so it costs the same.
    */
-  batchFor(requested: number, forwardOnly = false): number {
+  batchFor(requested: number, shape: BatchShape = {}): number {
     const { width, layers } = this.config.vision;
-    const budget = 8 * 50 * 768 * 12 * (forwardOnly ? 4 : 1);
+    const budget = 8 * 50 * 768 * 12 * (shape.forwardOnly ? 4 : 1);
     const cap = Math.max(1, Math.floor(budget / (this.visionTokens * width * layers)));
     return Math.max(1, Math.min(requested, cap));
   }
@@ -107,6 +109,18 @@ export class TfjsEngine implements ClipEngine {
       throw new Error(`pixels hold ${pixels.length} values, expected ${n} × 3 × ${S} × ${S}`);
     }
     return tf.tensor4d(pixels, [n, 3, S, S]);
+  }
+
+  /** Whether n score-head rows share one image (pixels [1, 3, S, S]). */
+  private sharedImage(pixels: Float32Array, n: number): boolean {
+    const S = this.config.vision.imageSize;
+    return n > 1 && pixels.length === 3 * S * S;
+  }
+
+  /** Pixels of n score-head rows: n images, or one image shared by all (repeated: [1, …] -> [n, …]). */
+  private headPixels(pixels: Float32Array, n: number): tf.Tensor4D {
+    if (this.sharedImage(pixels, n)) return tf.tile(this.pixels(pixels, 1), [n, 1, 1, 1]) as tf.Tensor4D;
+    return this.pixels(pixels, n);
   }
 
   private checkHeads(heads: ScoreHead[], n: number): void {
@@ -166,7 +180,7 @@ export class TfjsEngine implements ClipEngine {
         const s = scoreHeadsTf(this.logitScale, this.model.forwardVision(x as tf.Tensor4D).embeds, heads);
         scores = tf.keep(s);
         return tf.sum(s);
-      })(this.pixels(pixels, n));
+      })(this.headPixels(pixels, n));
       return [g, scores as tf.Tensor1D];
     });
     return { grads, scores };
@@ -183,7 +197,7 @@ export class TfjsEngine implements ClipEngine {
     const T = this.visionTokens;
     this.checkGradientMemory(n);
     const read = tidyRead(() => {
-      const x = this.pixels(pixels, n);
+      const x = this.headPixels(pixels, n);
       const deltas = Array.from({ length: layers }, () => tf.zeros([n, H, T, T]));
       const kept: tf.Tensor[] = [];
       let scores: tf.Tensor1D | undefined;
@@ -198,8 +212,10 @@ export class TfjsEngine implements ClipEngine {
     });
     const empty = new Float32Array(0);
     const below = (l: number, a: Float32Array) => (l < fromLayer ? empty : a);
+    // probabilities depend on the image only: one row when it is shared
+    const perImage = (a: Float32Array) => (this.sharedImage(pixels, n) ? a.slice(0, H * T * T) : a);
     return {
-      probs: read.slice(0, layers).map((a, l) => below(l, a)),
+      probs: read.slice(0, layers).map((a, l) => below(l, perImage(a))),
       grads: read.slice(layers, 2 * layers).map((a, l) => below(l, a)),
       scores: read[2 * layers],
     };
@@ -219,7 +235,7 @@ export class TfjsEngine implements ClipEngine {
     const { visionBlocks, lnPost, visualProjection } = modelInternals(this.model);
     const read = tidyRead(() => {
       // hidden[l]: the input of block l [n, T, W]
-      const out = this.model.forwardVision(this.pixels(pixels, n), { hidden: true });
+      const out = this.model.forwardVision(this.headPixels(pixels, n), { hidden: true });
       const res: tf.Tensor[] = [scoreHeadsTf(this.logitScale, out.embeds, heads)];
       for (let l = fromLayer; l < L; l++) {
         const x = tf.reshape(out.hidden[l], [n * T, W]) as tf.Tensor2D; // [n, T, W] -> [n·T, W], a constant here
@@ -262,7 +278,7 @@ export class TfjsEngine implements ClipEngine {
     const { visionBlocks, lnPost, visualProjection } = modelInternals(this.model);
     const blk = visionBlocks[L - 1];
     const [grad, q, k, v, targetScores, scores] = tidyRead(() => {
-      const out = this.model.forwardVision(this.pixels(pixels, n), { hidden: true });
+      const out = this.model.forwardVision(this.headPixels(pixels, n), { hidden: true });
       const scores = scoreHeadsTf(this.logitScale, out.embeds, heads);
       const x = tf.reshape(out.hidden[L - 1], [n * T, W]) as tf.Tensor2D; // input of the last block [n·T, W]
       const qkv = blk.qkv.apply(blk.ln1.apply(x)); // [n·T, 3W]
@@ -293,7 +309,9 @@ export class TfjsEngine implements ClipEngine {
       })(ctx);
       return [g, qc, k2, v2, target as tf.Tensor1D, scores];
     });
-    return { grad, q, k, v, targetScores, scores };
+    if (!this.sharedImage(pixels, n)) return { grad, q, k, v, targetScores, scores };
+    // q, k, v depend on the image only: one row when it is shared
+    return { grad, q: q.slice(0, W), k: k.slice(0, T * W), v: v.slice(0, T * W), targetScores, scores };
   }
 
   async textAttentionGradients(

@@ -240,13 +240,19 @@ describe('ONNX engine bookkeeping', () => {
     expect(onnxCacheKey(cfg, 'abc')).toBe(key);
     expect(onnxCacheKey(cfg, 'abd')).not.toBe(key);
     const b32 = parseHfConfig(hfConfigJson());
-    expect(onnxBatchRows(b32, 8, true)).toBe(8);
-    expect(onnxBatchRows(b32, 8, false)).toBe(8);
-    expect(onnxBatchRows(b32, 1000, false)).toBeLessThan(100);
+    expect(onnxBatchRows(b32, 8, { forwardOnly: true })).toBe(8);
+    expect(onnxBatchRows(b32, 8)).toBe(8);
+    expect(onnxBatchRows(b32, 1000)).toBeLessThan(100);
     const l336 = parseHfConfig(
       hfConfigJson({ vision: { width: 1024, layers: 24, heads: 16, patchSize: 14, imageSize: 336 } }),
     );
-    expect(onnxBatchRows(l336, 8, false)).toBe(1);
-    expect(onnxBatchRows(l336, 8, true)).toBeGreaterThanOrEqual(2);
+    expect(onnxBatchRows(l336, 8)).toBe(1);
+    expect(onnxBatchRows(l336, 8, { forwardOnly: true })).toBeGreaterThanOrEqual(2);
+    // one painting, many prompts: the forward tape is kept once per pass, so rows cost a layer's backward buffers
+    // and their outputs (8 input gradients fit; Chefer-all's 24 layers of [16, 577, 577] gradients per row do not)
+    expect(onnxBatchRows(l336, 8, { sharedImage: true, outputsPerRow: 3 * 336 * 336 })).toBe(8);
+    const cheferAll = onnxBatchRows(l336, 8, { sharedImage: true, outputsPerRow: 24 * 16 * 577 * 577 });
+    expect(cheferAll).toBeGreaterThanOrEqual(2);
+    expect(cheferAll).toBeLessThan(8);
   });
 });

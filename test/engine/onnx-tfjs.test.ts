@@ -161,6 +161,44 @@ for (const s of shapes) {
       }
     });
 
+    it('one image shared by every head: rows equal the repeated image, image-only outputs have one row', async () => {
+      const per = 3 * S * S;
+      const one = pixels.subarray(0, per);
+      const repeated = new Float32Array(n * per);
+      for (let r = 0; r < n; r++) repeated.set(one, r * per);
+      const attn = cfg.vision.heads * (cfg.vision.grid ** 2 + 1) ** 2;
+      for (const [name, e] of [
+        ['onnx', onnx],
+        ['tfjs', tfjs],
+      ] as const) {
+        const [a, b] = [await e.inputGradients(one, n, heads), await e.inputGradients(repeated, n, heads)];
+        expect(rel(a.scores, b.scores), `${name} scores`).toBeLessThan(1e-5);
+        expect(note(`${s.act} ${name} shared-image input gradient`, rel(a.grads, b.grads))).toBeLessThan(
+          1e-5,
+        );
+        const [c, d] = [
+          await e.attentionGradients(one, n, heads, 0),
+          await e.attentionGradients(repeated, n, heads, 0),
+        ];
+        for (let l = 0; l < L; l++) {
+          expect(c.probs[l].length, `${name} probs ${l}: one row`).toBe(attn);
+          expect(maxAbsDiff(c.probs[l], d.probs[l].subarray(0, attn))).toBeLessThan(1e-5);
+          expect(rel(c.grads[l], d.grads[l]), `${name} attention gradient ${l}`).toBeLessThan(1e-5);
+        }
+        const [f, g] = [
+          await e.legradGradients(one, n, heads, 0),
+          await e.legradGradients(repeated, n, heads, 0),
+        ];
+        for (let l = 0; l < L; l++)
+          expect(rel(f.grads[l], g.grads[l]), `${name} LeGrad ${l}`).toBeLessThan(1e-5);
+        const [h, k] = [await e.gradEclip(one, n, heads, 1), await e.gradEclip(repeated, n, heads, 1)];
+        const W = cfg.vision.width;
+        expect(h.q.length, `${name} Grad-ECLIP q: one row`).toBe(W);
+        expect(rel(h.k, k.k.subarray(0, h.k.length))).toBeLessThan(1e-5);
+        expect(rel(h.grad, k.grad), `${name} Grad-ECLIP gradient`).toBeLessThan(1e-5);
+      }
+    });
+
     it('LeGrad readout gradients, Grad-ECLIP inputs (one head and the model heads), text attention gradients', async () => {
       for (const from of [0, L - 1]) {
         const [a, b] = [

@@ -7,16 +7,22 @@
  * are 2-D [rows, width] around each linear layer (Gemm transB=1 with the [out, in] weight forward, MatMul(dy, W)
  * backward: one initializer for both).
  *
- * Graph kinds (B, K, L are symbolic):
+ * Backward passes keep a batch axis ([B, T, W]) and their tapes keep the forward's ([N, T, W]), so one graph
+ * serves two request shapes by broadcasting: N = B images with one score head each, or N = 1 image shared by
+ * all B heads (one forward pass, B backward rows: what multi-prompt methods on one painting need). Outputs
+ * that depend on the image only (attn_l, Grad-ECLIP's q, k, v) then have N = 1 row.
+ *
+ * Graph kinds (N, B, K, L are symbolic):
  * - `vision`: pixels [B,3,S,S] -> embeds [B,E]
  * - `vision_attn`: + attn_l [B,H,T,T] for every layer
  * - `text`: ids [B,L] int64, rows [B] int64 (b·L + eot_b) -> embeds [B,E]
- * - `vision_grad`: pixels, text [B,K,E], weights [B,K], softmax [B], bias [B,K] -> scores [B], grad [B,3,S,S]
- * - `vision_attn_grad_<f>`: same inputs -> scores, attn_l and dattn_l = ∂s/∂attn_l for l ≥ f
+ * - `vision_grad`: pixels [N,3,S,S], text [B,K,E], weights [B,K], softmax [B], bias [B,K] -> scores [B],
+ *   grad [B,3,S,S]
+ * - `vision_attn_grad_<f>`: same inputs -> scores, attn_l [N,H,T,T] and dattn_l = ∂s/∂attn_l [B,H,T,T], l ≥ f
  * - `vision_legrad_<f>`: same inputs -> scores, and for l ≥ f: score_l (the head on block l's mean-pooled
  *   readout ln_post(mean_t x_l)·proj) and dattn_l = ∂score_l/∂attn_l through block l only (LeGrad)
  * - `vision_gradeclip_<h>`: same inputs -> scores, and for the last block recomputed with h heads over the full
- *   width: target_scores, grad = ∂target/∂attn_output[CLS] [B,W], q [B,W] (CLS), k, v [B,T,W] (Grad-ECLIP)
+ *   width: target_scores, grad = ∂target/∂attn_output[CLS] [B,W], q [N,W] (CLS), k, v [N,T,W] (Grad-ECLIP)
  * - `text_attn_grad_<f>`: ids [B,C] int64 (full context), rows [B] int64 (b·C + eot_b), image [B,E] (unit) ->
  *   scores [B] = logit_scale·cos, attn_l and dattn_l [B,H,C,C] for text layers l ≥ f
  *
@@ -164,14 +170,30 @@ interface NormTape {
   gamma: string;
 }
 
-/** LayerNormalization over the last axis; with `save`, also x̂ and 1/σ for the backward pass. */
-function layerNorm(g: GraphBuilder, x: string, name: string, eps: number, save: boolean) {
+/**
+ * LayerNormalization over the last axis; with `save`, also x̂ and 1/σ for the backward pass. With `tokens` T
+ * = [T, W] (x is [N·T, W]), the tape is kept as [N, T, ·] so that backward rows broadcast against it.
+ */
+function layerNorm(
+  g: GraphBuilder,
+  x: string,
+  name: string,
+  eps: number,
+  save: boolean,
+  tokens?: [number, number],
+) {
   const inputs = [x, g.weight(`${name}.g`), g.weight(`${name}.b`)];
   const attrs = { axis: -1, epsilon: { f: eps } };
   if (!save) return { y: g.op('LayerNormalization', inputs, attrs) };
-  const [y, mean, rstd] = g.opN('LayerNormalization', inputs, 3, attrs); // mean, rstd: [N, 1]
-  const xhat = g.op('Mul', [g.op('Sub', [x, mean]), rstd]);
-  return { y, tape: { xhat, rstd, gamma: `${name}.g` } as NormTape };
+  const [y, mean, rstd] = g.opN('LayerNormalization', inputs, 3, attrs); // mean, rstd: [N·T, 1]
+  const xhat = g.op('Mul', [g.op('Sub', [x, mean]), rstd]); // [N·T, W]
+  const tape: NormTape = { xhat, rstd, gamma: `${name}.g` };
+  if (tokens) {
+    const [T, W] = tokens;
+    tape.xhat = g.op('Reshape', [xhat, g.i64([-1, T, W])]); // [N·T, W] -> [N, T, W]
+    tape.rstd = g.op('Reshape', [rstd, g.i64([-1, T, 1])]); // [N·T, 1] -> [N, T, 1]
+  }
+  return { y, tape };
 }
 
 /** dx = rstd · (gy − mean(gy) − x̂ · mean(gy · x̂)), gy = dy · γ (means over the last axis). */
@@ -200,8 +222,23 @@ interface ActTape {
   saved: string[];
 }
 
-/** The activation (with `save`: also what its derivative needs). */
+/** The activation (with `save`: also what its derivative needs, as [N, T, M] when `tokens` = [T, M]). */
 function activation(
+  g: GraphBuilder,
+  u: string,
+  act: Activation,
+  save: boolean,
+  tokens?: [number, number],
+): { a: string; tape?: ActTape } {
+  const r = activationOf(g, u, act, save);
+  if (r.tape && tokens) {
+    const shape = g.i64([-1, ...tokens]);
+    r.tape.saved = r.tape.saved.map((t) => g.op('Reshape', [t, shape])); // [N·T, M] -> [N, T, M]
+  }
+  return r;
+}
+
+function activationOf(
   g: GraphBuilder,
   u: string,
   act: Activation,
@@ -290,21 +327,26 @@ interface Tower {
 
 /** ln1, then q, k, v [B, H, T, D] (q pre-scaled) of a block's attention, from x [B·T, W]. */
 function attentionInputs(g: GraphBuilder, x: string, n: string, tw: Tower, save: boolean) {
-  const ln1 = layerNorm(g, x, `${n}ln1`, tw.cfg.eps, save);
+  const ln1 = layerNorm(g, x, `${n}ln1`, tw.cfg.eps, save, tw.tokens ? [tw.tokens, tw.cfg.width] : undefined);
   const qkv = g.op('Reshape', [linear(g, ln1.y, `${n}qkv`), tw.qkvShape]); // [B·T, 3W] -> [B, T, 3, H, D]
   const qkvT = g.op('Transpose', [qkv], { perm: [2, 0, 3, 1, 4] }); // [3, B, H, T, D]
   const [q, k, v] = g.opN('Split', [qkvT], 3, { axis: 0 }).map((t) => g.op('Squeeze', [t, g.i64([0])])); // [B, H, T, D]
   return { ln1, q, k, v };
 }
 
-/** y = h + fc2(act(fc1(ln2(h)))) on [N, W]. */
-function mlp(g: GraphBuilder, h: string, n: string, tw: Tower, save: boolean) {
-  const ln2 = layerNorm(g, h, `${n}ln2`, tw.cfg.eps, save);
-  const a = activation(g, linear(g, ln2.y, `${n}fc1`), tw.cfg.act, save); // [N, M]
+/**
+ * y = h + fc2(act(fc1(ln2(h)))) on h [rows, W]; `allTokens`: h holds every token ([N·T, W], tapes kept as
+ * [N, T, ·]), else one row per image ([N, W]).
+ */
+function mlp(g: GraphBuilder, h: string, n: string, tw: Tower, save: boolean, allTokens: boolean) {
+  const { width: W, mlpDim: M, eps } = tw.cfg;
+  const T = allTokens ? tw.tokens : undefined;
+  const ln2 = layerNorm(g, h, `${n}ln2`, eps, save, T ? [T, W] : undefined);
+  const a = activation(g, linear(g, ln2.y, `${n}fc1`), tw.cfg.act, save, T ? [T, M] : undefined); // [rows, M]
   return { y: g.op('Add', [h, linear(g, a.a, `${n}fc2`)]), ln2: ln2.tape, act: a.tape };
 }
 
-/** ∂s/∂h of the MLP half of a block from ∂s/∂y [N, W]. */
+/** ∂s/∂h of the MLP half of a block from ∂s/∂y ([B, T, W] or [B, W], as its tape). */
 function mlpBack(g: GraphBuilder, dy: string, n: string, tw: Tower, t: BlockTape): string {
   const du = activationBack(g, linearBack(g, dy, `${n}fc2`), tw.cfg.act, t.act); // [N, M]
   return g.op('Add', [dy, layerNormBack(g, linearBack(g, du, `${n}fc1`), t.ln2)]); // [N, W]
@@ -330,7 +372,7 @@ function block(g: GraphBuilder, x: string, i: number, tw: Tower, save: boolean, 
   const probs = g.op('Softmax', [scores], { axis: -1 });
   const ctx = g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }); // [B, H, T, D] -> [B, T, H, D]
   const merged = g.op('Reshape', [ctx, g.i64([-1, tw.cfg.width])]); // [B·T, W]
-  const m = mlp(g, g.op('Add', [x, linear(g, merged, `${n}out`)]), n, tw, save);
+  const m = mlp(g, g.op('Add', [x, linear(g, merged, `${n}out`)]), n, tw, save, true);
   return { y: m.y, probs, tape: tapeOf(ln1.tape, m, { q, k, v, probs }) };
 }
 
@@ -355,11 +397,11 @@ function clsBlock(g: GraphBuilder, x: string, i: number, tw: Tower, save: boolea
   // [B, H, 1, D] is [B, W] in merged (head-major) order
   const ctx = g.op('Reshape', [g.op('MatMul', [pc, v]), g.i64([-1, W])]); // [B, W]
   const xc = g.op('Gather', [g.op('Reshape', [x, g.i64([-1, T, W])]), g.i64([0], [])], { axis: 1 }); // [B, W]
-  const m = mlp(g, g.op('Add', [xc, linear(g, ctx, `${n}out`)]), n, tw, save);
+  const m = mlp(g, g.op('Add', [xc, linear(g, ctx, `${n}out`)]), n, tw, save, false);
   return { y: m.y, probs, tape: tapeOf(ln1.tape, m, { q: qc, k, v, probs: pc }) };
 }
 
-/** [3 × (B, H, T, D)] gradients of q, k, v -> ∂s/∂x through ln1 and the qkv projection, [B·T, W]. */
+/** [3 × (B, H, T, D)] gradients of q, k, v -> ∂s/∂x through ln1 and the qkv projection, [B, T, W]. */
 function qkvBack(
   g: GraphBuilder,
   dq: string,
@@ -376,7 +418,7 @@ function qkvBack(
     { axis: 0 },
   ); // [3, B, H, T, D]
   const dqkvT = g.op('Transpose', [stacked], { perm: [1, 3, 0, 2, 4] }); // [B, T, 3, H, D]
-  const dqkv = g.op('Reshape', [dqkvT, g.i64([-1, 3 * tw.cfg.width])]); // [B·T, 3W]
+  const dqkv = g.op('Reshape', [dqkvT, g.i64([-1, tw.tokens as number, 3 * tw.cfg.width])]); // [B, T, 3W]
   return layerNormBack(g, linearBack(g, dqkv, `${n}qkv`), t.ln1);
 }
 
@@ -387,16 +429,17 @@ function softmaxBack(g: GraphBuilder, dP: string, P: string): string {
 }
 
 /**
- * Backward pass of one block: dy [B·T, W] -> dx [B·T, W], and dP = ∂s/∂probs [B, H, T, T] (the total derivative
- * with respect to the probabilities as used by P·v). With `probsOnly`, stops once dP is known.
+ * Backward pass of one block: dy [B, T, W] -> dx [B, T, W], and dP = ∂s/∂probs [B, H, T, T] (the total derivative
+ * with respect to the probabilities as used by P·v). With `probsOnly`, stops once dP is known. The tape's image
+ * axis N is B or 1 (broadcast).
  */
 function blockBack(g: GraphBuilder, dy: string, i: number, tw: Tower, t: BlockTape, probsOnly: boolean) {
   const { width: W, heads: H } = tw.cfg;
   const T = tw.tokens as number;
   const n = `${tw.prefix}${i}.`;
-  const dh = mlpBack(g, dy, n, tw, t); // [B·T, W]
+  const dh = mlpBack(g, dy, n, tw, t); // [B, T, W]
   // attention half: h = x + out(merge(P·v))
-  const dCtx4 = g.op('Reshape', [linearBack(g, dh, `${n}out`), g.i64([-1, T, H, W / H])]); // [B·T, W] -> [B, T, H, D]
+  const dCtx4 = g.op('Reshape', [linearBack(g, dh, `${n}out`), g.i64([-1, T, H, W / H])]); // [B, T, W] -> [B, T, H, D]
   const dCtx = g.op('Transpose', [dCtx4], { perm: [0, 2, 1, 3] }); // [B, H, T, D]
   const dP = g.op('MatMul', [dCtx, swap(g, t.v)]); // [B, H, T, T]
   if (probsOnly) return { dP };
@@ -408,7 +451,7 @@ function blockBack(g: GraphBuilder, dy: string, i: number, tw: Tower, t: BlockTa
 }
 
 /**
- * Backward pass of {@link clsBlock}: dy [B, W] (the CLS row) -> dx [B·T, W], and dP [B, H, T, T] (zero but for the
+ * Backward pass of {@link clsBlock}: dy [B, W] (the CLS row) -> dx [B, T, W], and dP [B, H, T, T] (zero but for the
  * CLS rows) when `wantProbs`.
  */
 function clsBlockBack(
@@ -435,7 +478,7 @@ function clsBlockBack(
   const dk = g.op('MatMul', [swap(g, dSc), t.q]); // [B, H, T, 1]·[B, H, 1, D] -> [B, H, T, D]
   // the residual path reaches x at the CLS row only
   const dRes = g.op('Pad', [g.op('Unsqueeze', [dh, g.i64([1])]), g.i64([0, 0, 0, 0, T - 1, 0])]); // [B, T, W]
-  const dx = g.op('Add', [g.op('Reshape', [dRes, g.i64([-1, W])]), qkvBack(g, dq, dk, dv, n, tw, t)]); // [B·T, W]
+  const dx = g.op('Add', [dRes, qkvBack(g, dq, dk, dv, n, tw, t)]); // [B, T, W]
   return { dP, dx };
 }
 
@@ -472,7 +515,10 @@ function visionForward(
   const batch = g.op('Shape', [pixels], { end: 1 }); // [1] = B
   const cls = g.op('Expand', [g.weight('v.cls'), g.op('Concat', [batch, g.i64([1, W])], { axis: 0 })]); // [B, 1, W]
   const tokens = g.op('Add', [g.op('Concat', [cls, patches], { axis: 1 }), g.weight('v.pos')]); // [B, T, W]
-  const lnPre = layerNorm(g, g.op('Reshape', [tokens, g.i64([-1, W])]), 'v.ln_pre', v.eps, saveFrom < 0); // [B·T, W]
+  const lnPre = layerNorm(g, g.op('Reshape', [tokens, g.i64([-1, W])]), 'v.ln_pre', v.eps, saveFrom < 0, [
+    T,
+    W,
+  ]); // [B·T, W]
   const tw: Tower = { cfg: v, prefix: 'v.', qkvShape: g.i64([-1, T, 3, H, W / H]), tokens: T };
   let x = lnPre.y;
   const probs: string[] = [];
@@ -533,11 +579,11 @@ function scoreHead(g: GraphBuilder, e: string, h: ReturnType<typeof headInputs>)
   return { scores, de };
 }
 
-/** From ∂s/∂(ln_pre output) [B·T, W] to ∂s/∂pixels [B, 3, S, S] (patch embedding backward). */
+/** From ∂s/∂(ln_pre output) [B, T, W] to ∂s/∂pixels [B, 3, S, S] (patch embedding backward). */
 function visionInputBack(g: GraphBuilder, cfg: ClipConfig, dx0: string, lnPre: NormTape): string {
   const { width: W, grid: G, patchSize: P, imageSize: S } = cfg.vision;
   const T = G * G + 1;
-  const dTokens = g.op('Reshape', [layerNormBack(g, dx0, lnPre), g.i64([-1, T, W])]); // [B, T, W]
+  const dTokens = layerNormBack(g, dx0, lnPre); // [B, T, W]
   const dPatches = g.op('Slice', [dTokens, g.i64([1]), g.i64([T]), g.i64([1])]); // [B, G², W]
   const dFlat = g.op('MatMul', [g.op('Reshape', [dPatches, g.i64([-1, W])]), g.weight('v.patch')]); // [B·G², 3P²]
   const d6 = g.op('Reshape', [dFlat, g.i64([-1, G, G, 3, P, P])]); // [B, G, G, 3, P, P]
@@ -607,7 +653,7 @@ function legradGraph(g: GraphBuilder, cfg: ClipConfig, from: number): void {
   const T = G * G + 1;
   const E = cfg.embedDim;
   const attnDims = ['B', H, T, T];
-  const pixels = g.input('pixels', 'float', ['B', 3, v.imageSize, v.imageSize]);
+  const pixels = g.input('pixels', 'float', ['N', 3, v.imageSize, v.imageSize]);
   const heads = headInputs(g, E);
   const tw: Tower = { cfg: v, prefix: 'v.', qkvShape: g.i64([-1, T, 3, H, W / H]), tokens: T };
   let x = visionEmbed(g, cfg, pixels);
@@ -623,7 +669,8 @@ function legradGraph(g: GraphBuilder, cfg: ClipConfig, from: number): void {
     // mean over tokens backward: every token gets ∂s/∂pooled / T
     const dPooled = layerNormBack(g, linearBack(g, de, 'v.proj'), r.tape as NormTape); // [B, W]
     const dTok = g.op('Unsqueeze', [g.op('Div', [dPooled, g.f32([T], [])]), g.i64([1])]); // [B, 1, W]
-    const dy = g.op('Reshape', [g.op('Expand', [dTok, g.op('Shape', [y3])]), g.i64([-1, W])]); // [B·T, W]
+    const rowsTW = g.op('Concat', [g.op('Shape', [dPooled], { end: 1 }), g.i64([T, W])], { axis: 0 }); // [B, T, W]
+    const dy = g.op('Expand', [dTok, rowsTW]); // [B, T, W]
     const { dP } = blockBack(g, dy, l, tw, b.tape as BlockTape, true);
     g.output(dP as string, `dattn_${l}`, 'float', attnDims);
   }
@@ -642,7 +689,7 @@ function gradEclipGraph(g: GraphBuilder, cfg: ClipConfig, nh: number): void {
   const T = G * G + 1;
   const E = cfg.embedDim;
   const Dn = W / nh;
-  const pixels = g.input('pixels', 'float', ['B', 3, v.imageSize, v.imageSize]);
+  const pixels = g.input('pixels', 'float', ['N', 3, v.imageSize, v.imageSize]);
   const heads = headInputs(g, E);
   const tw: Tower = { cfg: v, prefix: 'v.', qkvShape: g.i64([-1, T, 3, H, W / H]), tokens: T };
   let x = visionEmbed(g, cfg, pixels);
@@ -663,16 +710,16 @@ function gradEclipGraph(g: GraphBuilder, cfg: ClipConfig, nh: number): void {
   const probs = g.op('Softmax', [logits], { axis: -1 });
   const ctx = g.op('Reshape', [g.op('MatMul', [probs, perHead(vv)]), g.i64([-1, W])]); // [B, nh, 1, Dn] -> [B, W]
   const h = g.op('Add', [clsRowOf(g, x, T, W), linear(g, ctx, `${n}out`)]); // [B, W]
-  const m = mlp(g, h, n, tw, true);
+  const m = mlp(g, h, n, tw, true, false);
   const r = visionReadout(g, cfg, m.y, true);
   const { scores, de } = scoreHead(g, r.embeds, heads);
   g.output(scores, 'target_scores', 'float', ['B']);
   const dy = layerNormBack(g, linearBack(g, de, 'v.proj'), r.tape as NormTape); // [B, W]
   const dh = mlpBack(g, dy, n, tw, { ln2: m.ln2, act: m.act } as BlockTape); // [B, W]
   g.output(linearBack(g, dh, `${n}out`), 'grad', 'float', ['B', W]);
-  g.output(qc, 'q', 'float', ['B', W]);
-  g.output(k, 'k', 'float', ['B', T, W]);
-  g.output(vv, 'v', 'float', ['B', T, W]);
+  g.output(qc, 'q', 'float', ['N', W]);
+  g.output(k, 'k', 'float', ['N', T, W]);
+  g.output(vv, 'v', 'float', ['N', T, W]);
 }
 
 /**
@@ -715,11 +762,12 @@ function textAttnGradGraph(g: GraphBuilder, cfg: ClipConfig, from: number): void
   const dte = g.op('Div', [g.op('Sub', [dth, g.op('Mul', [th, sum1(g.op('Mul', [th, dth]))])]), norm]); // [B, E]
   const dPooled = layerNormBack(g, linearBack(g, dte, 't.proj'), ln.tape as NormTape); // [B, W]
   // the pooled rows back into the stream: zeros but for row b·C + eot_b
-  let dx = g.op('ScatterND', [
+  const scattered = g.op('ScatterND', [
     g.op('ConstantOfShape', [g.op('Shape', [x])]),
     g.op('Unsqueeze', [rows, ax1]),
     dPooled,
   ]); // [B·C, W]
+  let dx = g.op('Reshape', [scattered, g.i64([-1, C, W])]); // [B·C, W] -> [B, C, W]
   const attnDims = ['B', H, C, C];
   for (let l = L - 1; l >= from; l--) {
     const b = blockBack(g, dx, l, tw, tapes[l] as BlockTape, l === from);
@@ -748,6 +796,7 @@ export function buildClipGraph(kind: GraphKind, cfg: ClipConfig, layout: WeightL
   const T = G * G + 1;
   const E = cfg.embedDim;
   const attnDims = ['B', H, T, T];
+  const imageAttnDims = ['N', H, T, T];
   if (kind === 'text') {
     textGraph(g, cfg);
     return g.toBytes(kind);
@@ -767,11 +816,11 @@ export function buildClipGraph(kind: GraphKind, cfg: ClipConfig, layout: WeightL
     gradEclipGraph(g, cfg, nh);
     return g.toBytes(kind);
   }
-  const pixels = g.input('pixels', 'float', ['B', 3, S, S]);
+  const pixels = g.input('pixels', 'float', ['N', 3, S, S]);
   if (kind === 'vision' || kind === 'vision_attn') {
     const f = visionForward(g, cfg, pixels, L, kind === 'vision_attn');
-    g.output(f.embeds, 'embeds', 'float', ['B', E]);
-    if (kind === 'vision_attn') f.probs.forEach((p, l) => g.output(p, `attn_${l}`, 'float', attnDims));
+    g.output(f.embeds, 'embeds', 'float', ['N', E]);
+    if (kind === 'vision_attn') f.probs.forEach((p, l) => g.output(p, `attn_${l}`, 'float', imageAttnDims));
     return g.toBytes(kind);
   }
   const heads = headInputs(g, E);
@@ -780,7 +829,7 @@ export function buildClipGraph(kind: GraphKind, cfg: ClipConfig, layout: WeightL
   const f = visionForward(g, cfg, pixels, from, from >= 0);
   const { scores, de } = scoreHead(g, f.embeds, heads);
   g.output(scores, 'scores', 'float', ['B']);
-  // ∂s/∂(CLS output of the last block) [B, W], then down the blocks ([B·T, W] below the last)
+  // ∂s/∂(CLS output of the last block) [B, W], then down the blocks ([B, T, W] below the last)
   let dx = layerNormBack(g, linearBack(g, de, 'v.proj'), f.lnPost as NormTape);
   const tw: Tower = { cfg: cfg.vision, prefix: 'v.', qkvShape: '', tokens: T };
   for (let l = L - 1; l >= Math.max(from, 0); l--) {
@@ -790,7 +839,7 @@ export function buildClipGraph(kind: GraphKind, cfg: ClipConfig, layout: WeightL
         ? clsBlockBack(g, dx, l, tw, t, l === from, from >= 0)
         : blockBack(g, dx, l, tw, t, l === from);
     if (from >= 0) {
-      g.output(f.probs[l], `attn_${l}`, 'float', attnDims);
+      g.output(f.probs[l], `attn_${l}`, 'float', imageAttnDims);
       g.output(b.dP as string, `dattn_${l}`, 'float', attnDims);
     }
     if (b.dx) dx = b.dx;

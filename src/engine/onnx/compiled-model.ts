@@ -19,7 +19,7 @@ import { buildClipGraph, clipWeightLayout, clipWeightSpecs, type GraphKind } fro
 import { WEIGHTS_FILE, type WeightLayout } from './onnx-writer.ts';
 
 /** Changes whenever the graphs or the weights layout change, so old caches are not reused. */
-export const BUILDER_VERSION = 'artprobe-onnx-3';
+export const BUILDER_VERSION = 'artprobe-onnx-4';
 
 interface Marker {
   version: string;
