@@ -33,8 +33,8 @@ export function inputGradients(
 
 /**
  * ∂s_t/∂x of every target t at every image k (each [3, S, S]), handed to `use(t, k, grad)` row by row. With
- * several targets, each image's forward pass is shared by its targets' rows (one image, many score heads);
- * with one target, the images themselves are batched. `batch`: rows requested per pass.
+ * several targets on an engine that shares forward passes, each image's forward pass is shared by its targets'
+ * rows (one image, many score heads); otherwise (image, target) rows are batched. `batch`: rows per pass.
  *
  * @example
  * await forEachInputGradient(engine, noisyCopies, targets, 8, (t, k, g) => accumulate(t, g));
@@ -48,20 +48,20 @@ export async function forEachInputGradient(
 ): Promise<void> {
   const S = engine.config.vision.imageSize;
   const n = 3 * S * S;
-  if (targets.length === 1) {
-    const ks = images.map((_, k) => k);
-    await inBatches(ks, engine.batchFor(batch), async (chunk) => {
+  if (targets.length === 1 || !engine.sharesForward) {
+    const rows = targets.flatMap((_, t) => images.map((_, k) => ({ t, k })));
+    await inBatches(rows, engine.batchFor(batch), async (chunk) => {
       const x = stackPixels(
-        chunk.map((k) => images[k]),
+        chunk.map((r) => images[r.k]),
         S,
       );
       const { grads } = await inputGradients(
         engine,
         x,
-        chunk.map(() => targets[0]),
+        chunk.map((r) => targets[r.t]),
       );
-      chunk.forEach((k, i) => {
-        use(0, k, grads.subarray(i * n, (i + 1) * n));
+      chunk.forEach((r, i) => {
+        use(r.t, r.k, grads.subarray(i * n, (i + 1) * n));
       });
       return [];
     });

@@ -120,6 +120,11 @@ export interface ClipEngine {
   readonly logitScale: number;
   /** Tokens of the image tower: 1 + grid². */
   readonly visionTokens: number;
+  /**
+   * Whether one image for many score heads runs its forward pass once (ONNX), or is repeated per row (TF.js,
+   * which differentiates whole batches): callers then batch different images instead.
+   */
+  readonly sharesForward: boolean;
   /** Rows per pass this engine can afford for a model of this size (≤ requested, ≥ 1). */
   batchFor(requested: number, shape?: BatchShape): number;
   /** Projected image embeddings (not normalised): pixels [n, 3, S, S] -> [n, E]. */

@@ -73,6 +73,7 @@ function checkFromLayer(from: number, L: number): void {
 
 export class TfjsEngine implements ClipEngine {
   readonly kind = 'tfjs' as const;
+  readonly sharesForward = false;
   readonly config: ClipConfig;
   readonly logitScale: number;
   readonly description: string;

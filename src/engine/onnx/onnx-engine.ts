@@ -117,6 +117,7 @@ function chunks(n: number, size: number): [number, number][] {
  */
 export class OnnxEngine implements ClipEngine {
   readonly kind = 'onnx' as const;
+  readonly sharesForward = true;
   readonly description: string;
   readonly logitScale: number;
   readonly visionTokens: number;
