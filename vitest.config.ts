@@ -6,6 +6,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // two test files at a time: vitest's default on a 2-core machine is one (cpus − 1), and many files wait on
+    // single-threaded wasm, a browser or a child process; ONNX sessions size their threads to the machine
+    maxWorkers: 2,
     reporters: ['default'],
   },
 });

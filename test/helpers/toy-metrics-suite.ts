@@ -1,5 +1,5 @@
 /**
- * artprobe's own maps on the toy CLIP (trained on painted shapes) reproduce the PyTorch reference metric table
+ * The toy reproduction suite (used by test/attribution/toy-metrics-*.test.ts): artprobe's own maps on the toy CLIP (trained on painted shapes) reproduce the PyTorch reference metric table
  * (toy/A/saliency/metrics.json): pointing game (box), energy pointing game, AUROC and IoU@k (mask) per method,
  * within ±0.03,
  * and the reference maps themselves (grid maps for all 298 pairs, pixel maps for the first 16). LeGrad and
@@ -24,9 +24,9 @@ import {
   pointingGame,
   summarizeContrastive,
 } from '../../src/regions/metrics.ts';
-import { describeShared, sharedPath } from '../helpers/shared-data.ts';
-import { maxAbs, maxAbsDiff, useWasm } from '../helpers/tensors.ts';
-import { loadToyPairs, type ToyPair } from '../helpers/toy.ts';
+import { describeShared, sharedPath } from './shared-data.ts';
+import { maxAbs, maxAbsDiff, useWasm } from './tensors.ts';
+import { loadToyPairs, type ToyPair } from './toy.ts';
 
 const S = 224;
 /** artprobe method id → reference name (metrics.json key, maps.safetensors name). */
@@ -40,7 +40,8 @@ const METHODS = {
   occlusion: { metrics: 'occlusion', map: 'occlusion' },
 } as const;
 
-for (const engine of ['tfjs', 'onnx'] as const) {
+/** Defines the toy reproduction suite on one engine (one test file per engine, so the two can run in parallel). */
+export function defineToyMetricsSuite(engine: 'tfjs' | 'onnx'): void {
   describeShared(
     `toy CLIP on ${engine}: artprobe maps reproduce the reference metric table`,
     ['toy/A'],

@@ -1,0 +1,7 @@
+/**
+ * artprobe's maps on the toy CLIP reproduce the PyTorch reference metric table and maps on the onnx engine
+ * (the suite is defined in test/helpers/toy-metrics-suite.ts).
+ */
+import { defineToyMetricsSuite } from '../helpers/toy-metrics-suite.ts';
+
+defineToyMetricsSuite('onnx');
