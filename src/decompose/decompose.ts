@@ -340,6 +340,18 @@ export class ClipDecomposer {
     };
   }
 
+  /**
+   * Forgets the directions prepared so far (they are cached by vector: a long-lived decomposer, as the server's,
+   * would otherwise keep every direction it was ever given).
+   *
+   * @example
+   * await dec.decompose(pixels, 1, dirs);
+   * dec.clearDirections();
+   */
+  clearDirections(): void {
+    this.cache.clear();
+  }
+
   dispose(): void {
     this.owned?.dispose();
     this.cache.clear();

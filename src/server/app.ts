@@ -37,6 +37,7 @@ import { registerAnnotationRoutes } from './routes/annotations.ts';
 import { registerBatchRoutes } from './routes/batches.ts';
 import { registerCatalogRoutes } from './routes/catalogs.ts';
 import { registerCollectionImportRoutes } from './routes/collection-import.ts';
+import { registerDecomposeRoutes } from './routes/decompose.ts';
 import { registerEmbeddingMapRoutes } from './routes/embedding-maps.ts';
 import { registerExportRoutes } from './routes/exports.ts';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -183,6 +184,7 @@ export async function artprobePlugin(app: FastifyInstance, { ctx }: { ctx: AppCo
   registerBatchRoutes(api, ctx);
   registerIiifRegionRoutes(api, ctx);
   registerTextRelevanceRoutes(api, ctx);
+  registerDecomposeRoutes(api, ctx);
   await registerUiRoutes(api, ctx);
 }
 

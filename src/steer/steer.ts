@@ -153,12 +153,18 @@ export function planesToRgb(x: Float32Array, S: number): RgbImage {
 }
 
 /**
- * Steers one painting (see the module comment).
+ * Steers one painting (see the module comment). `opts.decoded` is the painting already decoded (e.g. under the
+ * server's pixel budget); `image` then only names it.
  *
  * @example
  * const r = await steerPainting(clip, 'a.png', { toward: 'a red circle', epsilon: 4 / 255, steps: 40, probes });
  */
-export async function steerPainting(clip: Clip, image: string, req: SteerRequest): Promise<SteerResult> {
+export async function steerPainting(
+  clip: Clip,
+  image: string,
+  req: SteerRequest,
+  opts: { decoded?: RgbImage } = {},
+): Promise<SteerResult> {
   const t0 = performance.now();
   const target = steerTarget(req);
   const engine = clip.engine;
@@ -166,7 +172,7 @@ export async function steerPainting(clip: Clip, image: string, req: SteerRequest
   const { mean, std } = pre;
   const S = engine.config.vision.imageSize;
   const E = engine.config.embedDim;
-  const decoded = await decodeImage(image, { maxPixels: clip.maxPixels });
+  const decoded = opts.decoded ?? (await decodeImage(image, { maxPixels: clip.maxPixels }));
   const view = prepareView(decoded, 'crop', pre);
   const x0 = denormalisePixels(view.inputs[0], S, mean, std);
   const [prepared] = await prepareTargets(clip, [target]);

@@ -36,7 +36,7 @@ async function emptyBodyIsDefaults(req: FastifyRequest): Promise<void> {
 }
 
 /** Loads suites by name (sources rewritten to `<origin>:<name>`, no server paths); 400 names unknown ones. */
-async function loadSuites(dir: string, names: string[]): Promise<Suite[]> {
+export async function loadSuites(dir: string, names: string[]): Promise<Suite[]> {
   const suites: Suite[] = [];
   for (const name of names) {
     let loaded: Awaited<ReturnType<typeof loadNamedSuite>>;
@@ -70,7 +70,7 @@ async function loadSuites(dir: string, names: string[]): Promise<Suite[]> {
 }
 
 /** The selected dimensions in canonical (suite, then file) order; 400 names an unknown one. */
-function pickDimensions(suites: Suite[], names: string[], suitesGiven: boolean): SuiteDimension[] {
+export function pickDimensions(suites: Suite[], names: string[], suitesGiven: boolean): SuiteDimension[] {
   let picked: SuiteDimension[];
   try {
     picked = selectDimensions(suites, names);
