@@ -175,13 +175,51 @@ function maskArea(mask: Uint8Array): number {
 }
 
 /**
+ * The k-th smallest value (0-based) of `a`, found in place in O(n) on average (quickselect with a median of three;
+ * `a` is reordered).
+ */
+function selectKth(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    // median of three as the pivot
+    let x = a[lo];
+    let y = a[mid];
+    let z = a[hi];
+    if (x > y) [x, y] = [y, x];
+    if (y > z) [y, z] = [z, y];
+    if (x > y) [x, y] = [y, x];
+    const pivot = y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+/**
  * Number of the `k` highest-valued pixels that lie inside the mask, ties at the threshold taken in row-major
- * order (the same set as the first k of `descendingOrder`, found with one native sort instead of a comparator).
+ * order (the same set as the first k of `descendingOrder`, found by selecting the k-th largest value).
  */
 function topKInside(map: ArrayLike<number>, mask: Uint8Array, k: number): number {
   if (k <= 0) return 0;
-  const vals = Float64Array.from(map, (x) => (Number.isNaN(x) ? -Infinity : x)).sort();
-  const t = vals[vals.length - k]; // k-th largest value
+  const vals = new Float64Array(map.length);
+  for (let q = 0; q < map.length; q++) vals[q] = Number.isNaN(map[q]) ? -Infinity : map[q];
+  const t = selectKth(vals, vals.length - k); // k-th largest value
   let above = 0;
   let hit = 0;
   for (let q = 0; q < map.length; q++)
@@ -234,6 +272,12 @@ export function iouTopK(map: ArrayLike<number>, mask: Uint8Array, k?: number): n
  */
 export function auroc(map: ArrayLike<number>, mask: Uint8Array): number {
   checkSizes(map, mask, 'auroc');
+  const { pos, neg } = splitSorted(map, mask);
+  return aurocSorted(pos, neg);
+}
+
+/** The map's values inside and outside the mask, each sorted ascending. */
+function splitSorted(map: ArrayLike<number>, mask: Uint8Array): { pos: Float64Array; neg: Float64Array } {
   const area = maskArea(mask);
   const pos = new Float64Array(area);
   const neg = new Float64Array(map.length - area);
@@ -241,9 +285,12 @@ export function auroc(map: ArrayLike<number>, mask: Uint8Array): number {
     if (mask[k]) pos[a++] = map[k];
     else neg[b++] = map[k];
   }
+  return { pos: pos.sort(), neg: neg.sort() };
+}
+
+/** AUROC of ascending-sorted positive and negative scores (NaN when either is empty). */
+function aurocSorted(pos: Float64Array, neg: Float64Array): number {
   if (pos.length === 0 || neg.length === 0) return Number.NaN;
-  pos.sort();
-  neg.sort();
   // U = Σ over positives of (#negatives below + ½ #negatives equal): equal to the average-rank formula
   let u = 0;
   let lo = 0;
@@ -255,6 +302,20 @@ export function auroc(map: ArrayLike<number>, mask: Uint8Array): number {
     u += lo + (hi - lo) / 2;
   }
   return u / (pos.length * neg.length);
+}
+
+/** The absolute values of an ascending-sorted array (no NaN), sorted ascending, in O(n) by a merge. */
+function absSorted(s: Float64Array): Float64Array {
+  let z = 0; // first value ≥ 0
+  while (z < s.length && s[z] < 0) z++;
+  const out = new Float64Array(s.length);
+  let i = z - 1; // negatives, from the one nearest 0
+  let j = z;
+  for (let k = 0; k < out.length; k++) {
+    if (j >= s.length || (i >= 0 && -s[i] <= s[j])) out[k] = -s[i--];
+    else out[k] = Math.abs(s[j++]);
+  }
+  return out;
 }
 
 /**
@@ -382,6 +443,7 @@ export function scoreMap(
   }
   const area = maskArea(m);
   const inter = topKInside(vals, m, area); // shared by rank accuracy and IoU@k (k = mask area)
+  const { pos, neg } = splitSorted(vals, m); // shared by both AUROCs
   const bbox = box ?? maskBoundingBox(mask, h, w);
   return {
     pointing: bbox ? pointingGame(map, h, w, bbox) : 0,
@@ -390,8 +452,9 @@ export function scoreMap(
     energy: energyPointingGame(vals, m),
     massAccuracy: relevanceMassAccuracy(vals, m),
     rankAccuracy: area ? inter / area : 0,
-    auroc: auroc(vals, m),
-    aurocAbs: auroc(Float32Array.from(vals, Math.abs), m),
+    auroc: aurocSorted(pos, neg),
+    // |x| in order from the sorted values: no second sort
+    aurocAbs: aurocSorted(absSorted(pos), absSorted(neg)),
     iouTopK: area ? inter / (2 * area - inter) : 0,
     nss: nss(vals, m),
   };

@@ -21,6 +21,12 @@ import { decodeImage, type RgbImage } from '../core/image-decode.ts';
 import { resizeBilinear } from '../core/resize-map.ts';
 import { resolveSuites, selectDimensions } from '../probe/suites.ts';
 import { loadRegionsFile } from '../regions/load.ts';
+import {
+  checkFaithfulnessSteps,
+  DEFAULT_FAITHFULNESS_STEPS,
+  type MapFaithfulness,
+  mapFaithfulness,
+} from '../regions/map-faithfulness.ts';
 import { scoreMap } from '../regions/metrics.ts';
 import { rasterizeRegion, scaleGeometry } from '../regions/rasterize.ts';
 import type { Region } from '../regions/region.ts';
@@ -56,6 +62,11 @@ export interface ReportOptions {
   maxSide?: number;
   /** Metrics are computed on maps and masks resized to this longest side (default 256; 0 = painting pixels). */
   metricSide?: number;
+  /**
+   * Steps of the deletion / insertion games of each map of a painting with regions (default 16, as the server's
+   * batches: the same code, `regions/map-faithfulness.ts`); 0: not computed.
+   */
+  faithfulnessSteps?: number;
   title?: string;
   /** Model name shown in the report (default: the model folder's name). */
   modelName?: string;
@@ -133,6 +144,8 @@ export async function collectReportData(clip: Clip, opts: ReportOptions): Promis
   if (!(opacity >= 0 && opacity <= 1)) throw new Error(`report: opacity must be in [0, 1], got ${opacity}`);
   const maxSide = opts.maxSide ?? 640;
   const metricSide = opts.metricSide ?? 256;
+  const faithSteps = opts.faithfulnessSteps ?? DEFAULT_FAITHFULNESS_STEPS;
+  if (faithSteps !== 0) checkFaithfulnessSteps(faithSteps);
   const notes: string[] = [];
 
   const regionsByImage = new Map<string, Region[]>();
@@ -180,6 +193,24 @@ export async function collectReportData(clip: Clip, opts: ReportOptions): Promis
     const k = metricSide > 0 ? Math.min(1, metricSide / Math.max(W, H)) : 1;
     const [mh, mw] = [Math.max(1, Math.round(H * k)), Math.max(1, Math.round(W * k))];
     const small = regions.length ? result.entries.map((e) => resizeBilinear(e.painting, H, W, mh, mw)) : []; // [mh, mw] each
+    // deletion / insertion: a property of each map, shown on its region rows (the server's batches do the same)
+    const faith: (MapFaithfulness | undefined)[] = [];
+    if (regions.length && faithSteps > 0)
+      for (const e of result.entries) {
+        const { rows, cols } = e.maps[0].grid;
+        const raw = new Float32Array(e.maps.length * rows * cols);
+        e.maps.forEach((m, t) => raw.set(m.values, t * rows * cols));
+        faith.push(
+          await mapFaithfulness(clip, {
+            image: decoded,
+            view,
+            target: e.target,
+            raw,
+            rawShape: e.maps.length > 1 ? [e.maps.length, rows, cols] : [rows, cols],
+            steps: faithSteps,
+          }),
+        );
+      }
     for (const r of regions) {
       const mask = rasterizeRegion(r.imageSize ? r : { ...r, imageSize: { width: W, height: H } }, mh, mw);
       for (const [ei, e] of result.entries.entries()) {
@@ -194,6 +225,7 @@ export async function collectReportData(clip: Clip, opts: ReportOptions): Promis
           energy: s.energy,
           auroc: s.auroc,
           iouTopK: s.iouTopK,
+          ...(faith[ei] ? { deletion: faith[ei].deletion, insertion: faith[ei].insertion } : {}),
         });
       }
     }

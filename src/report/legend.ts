@@ -9,6 +9,7 @@
  * legendTicks(0, 0.0123); // [0, 0.002, 0.004, …]
  */
 import { interpolateInferno, interpolateRdBu, interpolateViridis, ticks } from 'd3';
+import { METHOD_IDS, type MethodId } from '../attribution/types.ts';
 
 /** How a method's map reads. */
 export interface MethodInfo {
@@ -16,55 +17,92 @@ export interface MethodInfo {
   unit: string;
   /** gradient: pixel-level gradients (spiky; clipped at the 99th percentile by default). */
   family: 'attention' | 'gradient' | 'perturbation';
+  /** True when negative values are meaningful (diverging colours, a colour bar symmetric around 0). */
+  signed: boolean;
   /** True when the map is the same whatever the prompt. */
   promptIndependent?: boolean;
   /** One sentence for tooltips and notes. */
   note: string;
 }
 
-const METHODS: Record<string, MethodInfo> = {
-  'chefer-all': {
-    unit: 'relevance (a.u.)',
+/**
+ * Every method of the server's registry (`METHOD_IDS`), cheap first: the one list the UI's method pickers, the
+ * batch form and the legends read. `Record<MethodId, …>` makes a method added to the registry without a legend
+ * a type error.
+ */
+const METHODS: Record<MethodId, MethodInfo> = {
+  rollout: {
+    unit: 'attention share',
     family: 'attention',
-    note: 'Chefer et al.: gradient-weighted attention relevance, propagated through every block.',
+    signed: false,
+    promptIndependent: true,
+    note: 'Attention rollout ignores the prompt: every prompt gives the same map (where the image encoder looks).',
   },
   'chefer-last': {
     unit: 'relevance (a.u.)',
     family: 'attention',
+    signed: false,
     note: 'Chefer et al.: gradient-weighted attention relevance of the last block only.',
   },
-  rollout: {
-    unit: 'attention share',
+  'chefer-all': {
+    unit: 'relevance (a.u.)',
     family: 'attention',
-    promptIndependent: true,
-    note: 'Attention rollout ignores the prompt: every prompt gives the same map (where the image encoder looks).',
+    signed: false,
+    note: 'Chefer et al.: gradient-weighted attention relevance, propagated through every block.',
+  },
+  legrad: {
+    unit: 'relevance, min–max (0–1)',
+    family: 'attention',
+    signed: false,
+    note: 'LeGrad: gradients of each of the last blocks’ own readouts with respect to their attention, summed and scaled to 0–1.',
+  },
+  'grad-eclip': {
+    unit: 'relevance, min–max (0–1)',
+    family: 'attention',
+    signed: false,
+    note: 'Grad-ECLIP: the last block’s value vectors weighted by the score’s gradient and the query–key similarity, scaled to 0–1.',
+  },
+  occlusion: {
+    unit: 'score drop when occluded (logit)',
+    family: 'perturbation',
+    signed: true,
+    note: 'Occlusion: how much the score falls when a window of the painting is hidden (negative: hiding it raises the score).',
   },
   gradient: {
     unit: '|∂score/∂pixel|',
     family: 'gradient',
+    signed: false,
     note: 'Gradient of the score with respect to each pixel (its magnitude): spiky, so it is shown clipped at the 99th percentile.',
   },
   'gradient-x-input': {
     unit: 'score per pixel (∂score/∂x · x)',
     family: 'gradient',
+    signed: true,
     note: 'Gradient times input: signed, red pixels raise the score, blue ones lower it.',
   },
   smoothgrad: {
     unit: '|∂score/∂pixel|, mean of noisy copies',
     family: 'gradient',
+    signed: false,
     note: 'SmoothGrad: gradients averaged over noisy copies of the painting.',
   },
   'integrated-gradients': {
     unit: 'score per pixel (path integral)',
     family: 'gradient',
+    signed: true,
     note: 'Integrated gradients from a baseline image: signed, the pixels add up to the score change.',
   },
-  occlusion: {
-    unit: 'score drop when occluded (logit)',
-    family: 'perturbation',
-    note: 'Occlusion: how much the score falls when a window of the painting is hidden.',
-  },
 };
+
+/**
+ * Every attribution method the server runs, in the order the UI offers them (cheap attention methods first).
+ *
+ * @example
+ * METHOD_LIST.includes('legrad'); // true
+ */
+export const METHOD_LIST: readonly MethodId[] = (Object.keys(METHODS) as MethodId[]).filter((m) =>
+  (METHOD_IDS as readonly string[]).includes(m),
+);
 
 /**
  * A method's unit and note (a generic one for unknown methods).
@@ -73,7 +111,14 @@ const METHODS: Record<string, MethodInfo> = {
  * methodInfo('rollout').promptIndependent; // true
  */
 export function methodInfo(method: string): MethodInfo {
-  return METHODS[method] ?? { unit: 'attribution (a.u.)', family: 'attention', note: method };
+  return (
+    METHODS[method as MethodId] ?? {
+      unit: 'attribution (a.u.)',
+      family: 'attention',
+      signed: false,
+      note: method,
+    }
+  );
 }
 
 /** What the score of a target is. */

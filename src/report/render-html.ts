@@ -235,21 +235,33 @@ function agreementRows(data: ReportData): AgreementRow[] {
       energy: m.energy,
       auroc: m.auroc,
       iouTopK: m.iouTopK,
+      deletion: m.deletion,
+      insertion: m.insertion,
     })),
   );
 }
 
-const SUMMARY_METRICS: AgreementMetric[] = ['pointing', 'energy', 'auroc', 'iouTopK'];
+/** The summary's metrics (deletion / insertion when the report computed them). */
+const SUMMARY_METRICS: AgreementMetric[] = [
+  'pointing',
+  'energy',
+  'auroc',
+  'iouTopK',
+  'deletion',
+  'insertion',
+];
 
-function summaryTable(list: MethodSummary[], withDimension: boolean): string {
-  const head = `<tr><th scope="col">method</th>${withDimension ? '<th scope="col">dimension</th>' : ''}<th scope="col">rows</th><th scope="col">paintings</th>${SUMMARY_METRICS.map((k) => `<th scope="col" title="${escapeHtml(METRIC_INFO[k].help)}">${escapeHtml(METRIC_INFO[k].name)}</th>`).join('')}</tr>`;
+function summaryTable(list: MethodSummary[], withDimension: boolean, shown: AgreementMetric[]): string {
+  const head = `<tr><th scope="col">method</th>${withDimension ? '<th scope="col">dimension</th>' : ''}<th scope="col">rows</th><th scope="col">paintings</th>${shown.map((k) => `<th scope="col" title="${escapeHtml(METRIC_INFO[k].help)}">${escapeHtml(METRIC_INFO[k].name)}</th>`).join('')}</tr>`;
   const body = list
     .map(
       (s) =>
-        `<tr data-method="${escapeHtml(s.method)}"${withDimension ? ` data-dimension="${escapeHtml(s.dimension ?? '')}"` : ''}><th scope="row">${escapeHtml(s.method)}</th>${withDimension ? `<td>${escapeHtml(s.dimension ?? '')}</td>` : ''}<td class="n">${s.n}</td><td class="n">${s.paintings}</td>${SUMMARY_METRICS.map(
-          (k) =>
-            `<td class="n" data-metric="${k}" data-mean="${Number.isFinite(s.mean[k]) ? s.mean[k] : ''}">${fmt(s.mean[k])}${Number.isFinite(s.spread[k].sd) ? ` <small>± ${fmt(s.spread[k].sd)}</small>` : ''}</td>`,
-        ).join('')}</tr>`,
+        `<tr data-method="${escapeHtml(s.method)}"${withDimension ? ` data-dimension="${escapeHtml(s.dimension ?? '')}"` : ''}><th scope="row">${escapeHtml(s.method)}</th>${withDimension ? `<td>${escapeHtml(s.dimension ?? '')}</td>` : ''}<td class="n">${s.n}</td><td class="n">${s.paintings}</td>${shown
+          .map(
+            (k) =>
+              `<td class="n" data-metric="${k}" data-mean="${Number.isFinite(s.mean[k]) ? s.mean[k] : ''}">${fmt(s.mean[k])}${Number.isFinite(s.spread[k].sd) ? ` <small>± ${fmt(s.spread[k].sd)}</small>` : ''}</td>`,
+          )
+          .join('')}</tr>`,
     )
     .join('');
   return `<table><thead>${head}</thead><tbody>${body}</tbody></table>`;
@@ -262,6 +274,7 @@ function renderSummary(data: ReportData): string {
   if (!rows.length)
     return `<section class="summary" id="summary"><h2>Summary</h2>${intro}<p class="notes">No expert regions matched these paintings, so there is no agreement to summarise.</p></section>`;
   const s = summarizeAgreement(rows);
+  const shown = SUMMARY_METRICS.filter((k) => s.metrics.includes(k));
   const index = new Map(data.paintings.map((p, i) => [p.file, i]));
   const worst = s.byMethod
     .map((m) => {
@@ -275,8 +288,8 @@ function renderSummary(data: ReportData): string {
     })
     .join('');
   return `<section class="summary" id="summary"><h2>Summary: agreement with the expert regions</h2>${intro}
-<p class="notes">Mean over every region × prompt of the method (as <code>artprobe regions score</code>), ± the standard deviation across paintings (each painting's mean first).</p>
-${summaryTable(s.byMethod, false)}
-<h3>Per dimension</h3>${summaryTable(s.byMethodDimension, true)}
+<p class="notes">Mean over every region × prompt of the method (as <code>artprobe regions score</code>), ± the standard deviation across paintings (each painting's mean first).${shown.includes('deletion') ? " Deletion / insertion: faithfulness of each map to the model (area under the prompt's logit as the map's strongest pixels are removed from, or put back into a blurred copy of, the model's input; lower deletion and higher insertion are more faithful), one value per map, repeated on its regions." : ''}</p>
+${summaryTable(s.byMethod, false, shown)}
+<h3>Per dimension</h3>${summaryTable(s.byMethodDimension, true, shown)}
 <h3>Least agreement (AUROC, lowest first)</h3><div class="worst">${worst}</div></section>`;
 }

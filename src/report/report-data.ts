@@ -69,6 +69,9 @@ export interface ReportMetric {
   energy: number;
   auroc: number;
   iouTopK: number;
+  /** Deletion / insertion of the map (the same for each region of the painting; absent when not computed). */
+  deletion?: number;
+  insertion?: number;
 }
 
 /**

@@ -68,12 +68,12 @@ export const METRIC_INFO: Record<AgreementMetric, { name: string; help: string; 
   nss: { name: 'NSS', help: 'normalised scanpath saliency (mean z-score inside)', higherIsBetter: true },
   deletion: {
     name: 'deletion',
-    help: 'area under the score curve as the strongest pixels are removed (lower = more faithful)',
+    help: "faithfulness of the map to the model: area under the target's score curve (its unit: logit for prompts) as the map's strongest pixels are removed from the model's input (lower = more faithful; one value per map)",
     higherIsBetter: false,
   },
   insertion: {
     name: 'insertion',
-    help: 'area under the score curve as the strongest pixels are put back (higher = more faithful)',
+    help: "area under the target's score curve as the map's strongest pixels are put back into a blurred copy (higher = more faithful; one value per map)",
     higherIsBetter: true,
   },
 };

@@ -17,12 +17,25 @@ import { Worker } from 'node:worker_threads';
 import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { parquetReadObjects } from 'hyparquet';
 import { readNpy } from '../core/npy.ts';
+import { resizeBilinear } from '../core/resize-map.ts';
 import { parseCsvTable } from '../probe/embeddings.ts';
 import { type MapScores, scoreMap } from '../regions/metrics.ts';
 import { rasterizeRegion } from '../regions/rasterize.ts';
 import type { Region } from '../regions/region.ts';
 import { HttpError } from './http-error.ts';
 import { writeFileAtomic } from './workspace/common.ts';
+
+/**
+ * The size [h, w] a map of [h, w] is scored at for a longest side `side` (never enlarged; 0 = as is).
+ *
+ * @example
+ * metricSize(546, 768, 256); // [182, 256]
+ */
+export function metricSize(h: number, w: number, side: number): [number, number] {
+  if (!side || side >= Math.max(h, w)) return [h, w];
+  const k = side / Math.max(h, w);
+  return [Math.max(1, Math.round(h * k)), Math.max(1, Math.round(w * k))];
+}
 
 /** One region to score: the annotation's id and how it is shown, and its geometry at the painting's size. */
 export interface MetricRegion {
@@ -63,6 +76,13 @@ export type ComputeTask =
       tolerance?: number;
       /** The painting's size [H, W], whose pixels the regions and tolerance are given in. */
       paintingSize: [number, number];
+      /**
+       * true: the tolerance is in the scored map's pixels, as `artprobe regions score` takes it (the batch
+       * summary); default: in painting pixels, scaled to the map.
+       */
+      toleranceInMapPixels?: boolean;
+      /** Longest side the map and the regions are resized to before scoring (0 or absent: the map as stored). */
+      side?: number;
     }
   | { op: 'export'; out: string; entries: ExportEntry[] }
   | {
@@ -217,9 +237,16 @@ function writeZip(out: string, entries: ExportEntry[]): { bytes: number } {
  */
 export async function computeTask(task: ComputeTask): Promise<ComputeResults[ComputeTask['op']]> {
   if (task.op === 'metrics') {
-    const map = await readNpy(task.mapFile, 'float32');
-    const [H, W] = map.shape;
-    const scale = W / task.paintingSize[1];
+    const stored = await readNpy(task.mapFile, 'float32');
+    const [sh, sw] = stored.shape;
+    const [H, W] = metricSize(sh, sw, task.side ?? 0);
+    const map = {
+      data:
+        H === sh && W === sw
+          ? (stored.data as Float32Array)
+          : resizeBilinear(stored.data as Float32Array, sh, sw, H, W),
+    };
+    const scale = task.toleranceInMapPixels ? 1 : W / task.paintingSize[1];
     return task.regions.map((r): MetricOutput => {
       const mask = rasterizeRegion(r.region, H, W); // scaled from the painting's size when the map is smaller
       let area = 0;

@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import type { ManifestEntry } from '../attribution/manifest.ts';
 import type { TextRelevance } from '../attribution/text-relevance.ts';
 import type { ZeroShotResult } from '../probe/zero-shot.ts';
+import type { MapFaithfulness } from '../regions/map-faithfulness.ts';
 import type { ModelInfo, WorkerRequest } from './model-worker.ts';
 
 export type { ModelInfo } from './model-worker.ts';
@@ -38,6 +39,12 @@ export type ExplainJob = Extract<WorkerRequest, { type: 'explain' }>;
 export type ZeroShotRequest = Omit<Extract<WorkerRequest, { type: 'zeroShot' }>, 'type' | 'requestId'>;
 export type EmbedRequest = Omit<Extract<WorkerRequest, { type: 'embed' }>, 'type' | 'requestId'>;
 export type TextRelevanceJob = Omit<Extract<WorkerRequest, { type: 'textRelevance' }>, 'type' | 'requestId'>;
+export type FaithfulnessRequest = Omit<
+  Extract<WorkerRequest, { type: 'faithfulness' }>,
+  'type' | 'requestId'
+>;
+/** A decomposition or steering request (`./diagnostics.ts`). */
+export type DiagnosticsJob = Omit<Extract<WorkerRequest, { type: 'diagnostics' }>, 'type' | 'requestId'>;
 export type ModelState = 'none' | 'loading' | 'ready' | 'error';
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -63,6 +70,8 @@ type Msg = (
   | { type: 'zeroShotDone'; requestId: string; result: ZeroShotResult }
   | { type: 'embedDone'; requestId: string; embeddings: Float32Array[] }
   | { type: 'textRelevanceDone'; requestId: string; result: TextRelevance[] }
+  | { type: 'faithfulnessDone'; requestId: string; result: MapFaithfulness }
+  | { type: 'diagnosticsDone'; requestId: string; result: unknown }
   | { type: 'error'; request: string; message: string }
 ) & { peakRss?: number };
 
@@ -205,7 +214,9 @@ export class ModelHost {
       m.type === 'done' ||
       m.type === 'zeroShotDone' ||
       m.type === 'embedDone' ||
-      m.type === 'textRelevanceDone'
+      m.type === 'textRelevanceDone' ||
+      m.type === 'faithfulnessDone' ||
+      m.type === 'diagnosticsDone'
     ) {
       const value = m.type === 'done' ? m.entry : m.type === 'embedDone' ? m.embeddings : m.result;
       this.finish(slot, (b) => b.resolve(value));
@@ -326,13 +337,39 @@ export class ModelHost {
     return this.request<TextRelevance[]>({ type: 'textRelevance', ...req }, opts.waitMs);
   }
 
+  /**
+   * Deletion and insertion of a finished job's map (its raw map on its own painting, view and target), on a
+   * worker (waiting like `zeroShot`, ModelBusyError past `waitMs`): one forward pass per step and game, batched.
+   */
+  faithfulness(
+    req: FaithfulnessRequest,
+    opts: { waitMs: number },
+  ): Promise<{ result: MapFaithfulness; model: ModelInfo }> {
+    return this.request<MapFaithfulness>({ type: 'faithfulness', ...req }, opts.waitMs);
+  }
+
+  /**
+   * A decomposition or steering request (`./diagnostics.ts`) on a worker, waiting like `zeroShot`. With `job` it
+   * runs as a job: `cancel(job.id)` stops it (by killing its worker), and its progress reaches `job.onProgress`.
+   */
+  diagnostics<T>(
+    req: DiagnosticsJob,
+    opts: { waitMs: number; job?: { id: string; onProgress?: (done: number, total: number) => void } },
+  ): Promise<{ result: T; model: ModelInfo }> {
+    return this.request<T>({ type: 'diagnostics', ...req }, opts.waitMs, opts.job);
+  }
+
   /** A short interactive request (probe, embed) on a worker: at once when one is idle, else queued up to `waitMs`. */
   private request<T>(
     msg: DistributiveOmit<
-      Extract<WorkerRequest, { type: 'zeroShot' | 'embed' | 'textRelevance' }>,
+      Extract<
+        WorkerRequest,
+        { type: 'zeroShot' | 'embed' | 'textRelevance' | 'faithfulness' | 'diagnostics' }
+      >,
       'requestId'
     >,
     waitMs: number,
+    job?: { id: string; onProgress?: (done: number, total: number) => void },
   ): Promise<{ result: T; model: ModelInfo }> {
     const requestId = randomUUID();
     return new Promise<{ result: T; model: ModelInfo }>((resolve, reject) => {
@@ -341,10 +378,11 @@ export class ModelHost {
       const start = (slot: Slot) => {
         const model = slot.info as ModelInfo;
         slot.busy = {
-          kind: 'probe',
-          id: requestId,
+          kind: job ? 'job' : 'probe',
+          id: job?.id ?? requestId,
           resolve: (result) => resolve({ result: result as T, model }),
           reject,
+          onProgress: job?.onProgress,
         };
         slot.worker.send({
           maxMapPixels: this.opts.maxMapPixels,

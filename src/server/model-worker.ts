@@ -4,6 +4,8 @@
  * painting × method × target, written to a maps folder), `zeroShot` (one painting × suite dimensions) and
  * `embed` (unit image embeddings of a few paintings, for the embedding map); messages out: `loaded`,
  * `progress`, `done`, `zeroShotDone`, `embedDone`, `error` (each with the process's peak RSS so far).
+ * `diagnostics` requests (decomposition, steering, head roles, robustness curves) are done by `./diagnostics.ts`
+ * and answered with `diagnosticsDone` (tasks over several paintings report `progress` first).
  *
  * Paintings are decoded under a pixel budget (`maxMapPixels` of the request): a larger painting is shrunk
  * while it is decoded, so the decoded copy, the maps in painting pixels and the overlay all have at most that
@@ -20,8 +22,11 @@ import { explainTextRelevance } from '../attribution/text-relevance.ts';
 import { checkTileCount, DEFAULT_MAX_TILES, type ViewKind } from '../attribution/views.ts';
 import { type Clip, loadClip } from '../core/clip.ts';
 import { decodeImage, type RgbImage } from '../core/image-decode.ts';
+import { readNpy } from '../core/npy.ts';
 import type { Suite } from '../probe/suites.ts';
 import { runZeroShot } from '../probe/zero-shot.ts';
+import { mapFaithfulness } from '../regions/map-faithfulness.ts';
+import { type DiagnosticsWorkerRequest, releaseDiagnostics, runDiagnostics } from './diagnostics.ts';
 
 /** A request to the worker. */
 export type WorkerRequest =
@@ -67,13 +72,27 @@ export type WorkerRequest =
       startLayer?: number;
     }
   | {
+      type: 'faithfulness';
+      requestId: string;
+      image: string;
+      imageName: string;
+      /** Pixel budget of the decoded painting: the job's, so the model sees what the map was made on. */
+      maxMapPixels?: number;
+      view: ViewKind;
+      target: TargetSpec;
+      /** The job's raw map (`raw.npy`: [rows, cols] or [tiles, rows, cols]). */
+      rawFile: string;
+      steps: number;
+    }
+  | {
       type: 'embed';
       requestId: string;
       /** Image files to embed (unit-length CLIP image embeddings, in this order). */
       images: string[];
       /** Pixel budget of each decoded image (default: no shrinking). */
       maxMapPixels?: number;
-    };
+    }
+  | DiagnosticsWorkerRequest;
 
 /** What the loaded model looks like, for /api/health and cache keys. */
 export interface ModelInfo {
@@ -108,6 +127,7 @@ process.on('disconnect', () => process.exit(0));
 
 async function handle(msg: WorkerRequest): Promise<void> {
   if (msg.type === 'load') {
+    releaseDiagnostics();
     clip?.dispose();
     clip = undefined;
     const c = await loadClip(msg.source, { backend: msg.backend, maxPixels: msg.maxPixels });
@@ -148,6 +168,28 @@ async function handle(msg: WorkerRequest): Promise<void> {
       startLayer: msg.startLayer,
     });
     port.postMessage({ type: 'textRelevanceDone', requestId: msg.requestId, result });
+    return;
+  }
+  if (msg.type === 'faithfulness') {
+    const img = await decodeBudgeted(msg.image, msg.imageName, msg.maxMapPixels);
+    const raw = await readNpy(msg.rawFile, 'float32');
+    const result = await mapFaithfulness(clip, {
+      image: img,
+      view: msg.view,
+      target: msg.target,
+      raw: raw.data as Float32Array,
+      rawShape: raw.shape,
+      steps: msg.steps,
+    });
+    port.postMessage({ type: 'faithfulnessDone', requestId: msg.requestId, result });
+    return;
+  }
+  if (msg.type === 'diagnostics') {
+    const result = await runDiagnostics(clip, msg, {
+      maxPixels,
+      progress: (done, total) => port.postMessage({ type: 'progress', jobId: msg.requestId, done, total }),
+    });
+    port.postMessage({ type: 'diagnosticsDone', requestId: msg.requestId, result });
     return;
   }
   if (msg.type === 'embed') {

@@ -8,20 +8,11 @@
  * <ap-batch-panel .api=${api} .paintingIds=${shownIds} .suites=${suites}></ap-batch-panel>
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import { methodInfo, VIEW_HELP } from '../report/legend.ts';
+import { METHOD_LIST, methodInfo, VIEW_HELP } from '../report/legend.ts';
 import type { Api, Batch, SuiteSummary } from './api.ts';
 
-/** Methods offered for batches (the cheap ones first). */
-export const BATCH_METHODS = [
-  'rollout',
-  'chefer-last',
-  'chefer-all',
-  'occlusion',
-  'gradient',
-  'gradient-x-input',
-  'smoothgrad',
-  'integrated-gradients',
-];
+/** Methods offered for batches: every method of the server's registry, cheap ones first (report/legend.ts). */
+export const BATCH_METHODS: readonly string[] = METHOD_LIST;
 
 /**
  * Seconds as "m:ss" (or "h:mm:ss").
@@ -149,6 +140,7 @@ export class ApBatchPanel extends LitElement {
         ...(probe ? { probe: { suite, dimension } } : {}),
         view: this.value('batch-view') as 'pad' | 'crop' | 'tiles',
         metricSide: Number(this.value('batch-side')),
+        faithfulnessSteps: Number(this.value('batch-faithfulness')),
       });
       this.batches = [b, ...this.batches.filter((x) => x.id !== b.id)];
       void this.refresh();
@@ -214,8 +206,11 @@ export class ApBatchPanel extends LitElement {
             <label>View <select name="batch-view" title=${Object.values(VIEW_HELP).join('\n')}>
               <option value="pad" selected>pad (whole painting)</option><option value="crop">crop (centre square)</option><option value="tiles">tiles (slow)</option></select></label>
             <label>Agreement scored at <select name="batch-side"
-              title="maps and regions are resized to this longest side before scoring (as the static report); painting pixels are exact but about 10× slower">
-              <option value="256" selected>256 px (fast)</option><option value="512">512 px</option><option value="0">painting pixels (exact, slow)</option></select></label>
+              title="painting pixels: each map as stored (within the server's map pixel budget), the numbers artprobe regions score gives; a smaller side resizes maps and regions first (faster on large paintings, numbers differ slightly)">
+              <option value="0" selected>painting pixels (as regions score)</option><option value="512">512 px (faster)</option><option value="256">256 px (fastest)</option></select></label>
+            <label>Deletion / insertion <select name="batch-faithfulness"
+              title="faithfulness of each map to the model: the painting is re-scored as the map's strongest pixels are removed (deletion) or put back into a blurred copy (insertion); each step is one forward pass per game, run between the batch's jobs">
+              <option value="16" selected>16 steps</option><option value="32">32 steps (finer)</option><option value="0">off</option></select></label>
           </div>
         </div>
       </div>

@@ -19,12 +19,12 @@
  * @example
  * <ap-heatmap .src=${url} .width=${768} .height=${546} .map=${map} .signed=${false} opacity="0.7" zoomable></ap-heatmap>
  */
-import { contours, geoIdentity, geoPath } from 'd3';
+import { contours, geoPath, geoTransform } from 'd3';
 import { css, html, LitElement, nothing, type PropertyValues, svg } from 'lit';
 import { unsafeSVG } from 'lit/directives/unsafe-svg.js';
 import { type Geometry, geometryBounds, type Point } from '../regions/region.ts';
 import { writeSvgShapes } from '../regions/svg-shapes.ts';
-import { colourMap, displayDomain, normaliseMap, type Scheme } from './colormap.ts';
+import { colourMap, displayDomain, mapGrid, normaliseMap, type Scheme } from './colormap.ts';
 
 export interface UiRegion {
   id: string;
@@ -89,6 +89,7 @@ export class ApHeatmap extends LitElement {
     width: { type: Number },
     height: { type: Number },
     map: { attribute: false },
+    mapShape: { attribute: false },
     signed: { type: Boolean },
     opacity: { type: Number },
     threshold: { type: Number },
@@ -115,8 +116,14 @@ export class ApHeatmap extends LitElement {
   declare src: string;
   declare width: number;
   declare height: number;
-  /** The map in painting pixels [height, width] (NaN outside the model's view), or undefined. */
+  /**
+   * The map over the painting (NaN outside the model's view), or undefined: [height, width] in painting pixels,
+   * or a smaller grid of the same aspect (the server's copy of a painting above its map pixel budget), which is
+   * stretched over the painting.
+   */
   declare map: Float32Array | undefined;
+  /** The map's [rows, cols] when known (the `.npy` header's); else found from its length and the aspect. */
+  declare mapShape: readonly number[] | undefined;
   declare signed: boolean;
   declare opacity: number;
   declare threshold: number;
@@ -204,6 +211,16 @@ export class ApHeatmap extends LitElement {
     this.ty = 0;
   }
 
+  /** The map's grid (its own size, stretched over the painting), or undefined when it has no usable one. */
+  mapGrid(): { width: number; height: number } | undefined {
+    if (!this.map) return undefined;
+    try {
+      return mapGrid(this.map.length, this.width, this.height, this.mapShape);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The colour domain in use (given, or the map's own clipped range). */
   colourDomain(): [number, number] | undefined {
     if (!this.map) return undefined;
@@ -215,6 +232,7 @@ export class ApHeatmap extends LitElement {
     const handleR = Math.max(W, H) / 120 / Math.sqrt(this.zoom);
     const sel = this.regions.find((r) => r.id === this.selected);
     const pannable = this.zoom > 1 && this.drawMode === 'none';
+    const grid = this.mapGrid();
     return html`<div class="stage" style="aspect-ratio: ${W} / ${H}" @wheel=${this.onWheel}>
       <div class="view" style="transform: translate(${this.tx}px, ${this.ty}px) scale(${this.zoom})">
         ${this.src ? html`<img src=${this.src} alt=${this.label} draggable="false" />` : nothing}
@@ -224,7 +242,7 @@ export class ApHeatmap extends LitElement {
               style="left:${(100 * this.detail.x) / W}%;top:${(100 * this.detail.y) / H}%;width:${(100 * this.detail.w) / W}%;height:${(100 * this.detail.h) / H}%" />`
             : nothing
         }
-        <canvas width=${this.map ? W : 1} height=${this.map ? H : 1} ?hidden=${!this.overlay || !this.map} aria-hidden="true"></canvas>
+        <canvas width=${grid?.width ?? 1} height=${grid?.height ?? 1} ?hidden=${!this.overlay || !grid} aria-hidden="true"></canvas>
         <svg
           class="layer ${this.drawMode !== 'none' ? 'drawing' : ''} ${pannable ? 'pannable' : ''}"
           viewBox="0 0 ${W} ${H}"
@@ -237,7 +255,7 @@ export class ApHeatmap extends LitElement {
           @pointerup=${this.onUp}
           @dblclick=${this.onDblClick}
         >
-          <g class="contours">${this.contours && this.overlay && this.map ? this.contourPaths() : nothing}</g>
+          <g class="contours">${this.contours && this.overlay && grid ? this.contourPaths(grid) : nothing}</g>
           ${this.showRegions ? this.regions.map((r) => this.renderRegion(r)) : nothing}
           ${this.showRegions && this.showLabels ? this.regions.map((r) => this.renderLabel(r)) : nothing}
           ${
@@ -302,9 +320,9 @@ export class ApHeatmap extends LitElement {
   }
 
   /** Iso-lines of the normalised map at 50/70/90 % of its strength, computed on a grid of at most 160 px. */
-  private contourPaths() {
+  private contourPaths(mapSize: { width: number; height: number }) {
     const map = this.map as Float32Array;
-    const { width: W, height: H } = this;
+    const { width: W, height: H } = mapSize;
     const k = Math.min(1, 160 / Math.max(W, H));
     const w = Math.max(2, Math.round(W * k));
     const h = Math.max(2, Math.round(H * k));
@@ -320,7 +338,16 @@ export class ApHeatmap extends LitElement {
         grid[i * w + j] = Number.isNaN(v) ? 0 : this.signed ? Math.abs(v - 0.5) * 2 : v;
       }
     const levels = [0.5, 0.7, 0.9].filter((l) => l > this.threshold);
-    const path = geoPath(geoIdentity().scale(W / w) as never);
+    // grid cells → painting pixels (the map may be a smaller copy of the painting)
+    const sx = this.width / w;
+    const sy = this.height / h;
+    const path = geoPath(
+      geoTransform({
+        point(x, y) {
+          this.stream.point(x * sx, y * sy);
+        },
+      }),
+    );
     return contours()
       .size([w, h])
       .thresholds(levels)(Array.from(grid))
@@ -331,6 +358,7 @@ export class ApHeatmap extends LitElement {
     if (
       [
         'map',
+        'mapShape',
         'signed',
         'opacity',
         'threshold',
@@ -349,9 +377,8 @@ export class ApHeatmap extends LitElement {
   /** Colours the map into the canvas. */
   private paint(): void {
     const canvas = this.renderRoot.querySelector('canvas');
-    if (!canvas || !this.map) return;
-    if (this.map.length !== this.width * this.height)
-      throw new Error(`ap-heatmap: map has ${this.map.length} values for ${this.width}×${this.height}`);
+    const grid = this.mapGrid();
+    if (!canvas || !this.map || !grid) return;
     const rgba = colourMap(this.map, {
       signed: this.signed,
       opacity: this.opacity,
@@ -359,7 +386,7 @@ export class ApHeatmap extends LitElement {
       scheme: this.scheme,
       domain: this.colourDomain(),
     });
-    canvas.getContext('2d')?.putImageData(new ImageData(rgba, this.width, this.height), 0, 0);
+    canvas.getContext('2d')?.putImageData(new ImageData(rgba, grid.width, grid.height), 0, 0);
   }
 
   // ---- zoom and pan

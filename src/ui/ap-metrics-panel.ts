@@ -135,7 +135,7 @@ export class ApMetricsPanel extends LitElement {
             return html`<td class="n ${isBest ? 'best' : ''}" data-metric=${k}>${v == null ? '–' : k === 'pointing' ? v.toFixed(0) : v.toFixed(2)}</td>`;
           })}</tr>`,
       )}</tbody></table>
-      <p class="note">Bold: the one map that agrees best with that region (ties mark nothing). Faithfulness (deletion / insertion) is not computed by the server yet.</p>`;
+      <p class="note">Bold: the one map that agrees best with that region (ties mark nothing). Faithfulness (deletion / insertion) is computed for batches: see a batch's summary.</p>`;
   }
 }
 

@@ -13,9 +13,10 @@
  * <ap-painting-view .api=${api} .state=${state} modelName="ViT-B/32" @ap-state=${(e) => update(e.detail)}></ap-painting-view>
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import { methodInfo, SCORE_HELP, VIEW_HELP } from '../report/legend.ts';
+import { METHOD_LIST, methodInfo, SCORE_HELP, VIEW_HELP } from '../report/legend.ts';
 import type { Api, Painting, Target } from './api.ts';
 import './ap-colorbar.ts';
+import './ap-diagnostics-panel.ts';
 import './ap-heatmap.ts';
 import type { DrawMode } from './ap-heatmap.ts';
 import './ap-job-progress.ts';
@@ -36,16 +37,8 @@ import { RegionStore } from './region-store.ts';
 import { buildClientReport, download, targetText } from './report-export.ts';
 import { PANEL_TABS, type PanelTab, type ViewState } from './state.ts';
 
-const ALL_METHODS = [
-  'chefer-all',
-  'chefer-last',
-  'rollout',
-  'gradient',
-  'gradient-x-input',
-  'smoothgrad',
-  'integrated-gradients',
-  'occlusion',
-];
+/** Every method of the server's registry, from the one shared list (report/legend.ts). */
+const ALL_METHODS = METHOD_LIST;
 
 const TAB_NAMES: Record<PanelTab, string> = {
   maps: 'Maps',
@@ -210,13 +203,19 @@ export class ApPaintingView extends LitElement {
     if (!map || !col) return;
     const m = map.getBoundingClientRect();
     const below = col.getBoundingClientRect().bottom - m.bottom;
-    const h = Math.max(220, Math.floor(window.innerHeight - (m.top + window.scrollY) - below - 30));
+    // what the page shows under the two columns (the diagnostics panel's closed summary line) stays on screen
+    // too; once that panel is opened the page may scroll, so at most 80 px are kept for it
+    const layout = this.renderRoot.querySelector('.layout');
+    const tail = layout
+      ? Math.min(80, Math.max(0, this.getBoundingClientRect().bottom - layout.getBoundingClientRect().bottom))
+      : 0;
+    const h = Math.max(220, Math.floor(window.innerHeight - (m.top + window.scrollY) - below - tail - 30));
     if (Math.abs(h - this.fitH) > 2) this.fitH = h;
     // the side panel scrolls within the window below its own top
     const side = this.renderRoot.querySelector('.side') as HTMLElement | null;
     if (side) {
       const sideTop = Math.max(6, side.getBoundingClientRect().top + window.scrollY);
-      side.style.maxHeight = `${Math.max(240, window.innerHeight - sideTop - 30)}px`;
+      side.style.maxHeight = `${Math.max(240, window.innerHeight - sideTop - tail - 30)}px`;
     }
   }
 
@@ -702,7 +701,8 @@ export class ApPaintingView extends LitElement {
               html`<div role="tabpanel" id=${`panel-${t}`} ?hidden=${t !== s.tab}>${t === s.tab || t === 'clip' ? this.renderTab(t, p) : nothing}</div>`,
           )}
         </div>
-      </div>`;
+      </div>
+      <ap-diagnostics-panel .api=${this.api} .painting=${p} .prompts=${s.prompts} disabled=${this.modelProblem}></ap-diagnostics-panel>`;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * `<ap-summary-view>`: the answer across a collection. For one batch: agreement of each method's maps with the
- * expert regions — pointing game, energy, AUROC, IoU@k (deletion / insertion when computed) — as the mean over
+ * expert regions — pointing game, energy, AUROC, IoU@k — and the faithfulness of the maps themselves — deletion /
+ * insertion (the model re-scores the painting as the map's strongest pixels are removed or put back) — as the mean over
  * every region × target (what `artprobe regions score` prints) with the spread across paintings (each
  * painting's mean first: standard deviation, quartiles), for all regions or one dimension (content, scene,
  * style, period, artifact). A strip plot (d3 scales) shows every painting's mean per method, and a small-multiples
@@ -28,8 +29,9 @@ import './ap-heatmap.ts';
 import type { UiRegion } from './ap-heatmap.ts';
 import type { Api, Batch, BatchSummary, Painting } from './api.ts';
 import { paintingRegions } from './report-export.ts';
+import { RANK_METRICS as URL_RANK_METRICS } from './state.ts';
 
-/** Metrics the tables show, in order (deletion / insertion appear when computed). */
+/** Metrics the tables show, in order (deletion / insertion: '–' while computing or when not asked for). */
 export const SUMMARY_METRICS: AgreementMetric[] = [
   'pointing',
   'energy',
@@ -38,8 +40,8 @@ export const SUMMARY_METRICS: AgreementMetric[] = [
   'deletion',
   'insertion',
 ];
-/** Metrics a ranking can use. */
-const RANK_METRICS: AgreementMetric[] = ['auroc', 'energy', 'pointing', 'iouTopK'];
+/** Metrics the strip plot and the least-agreement ranking can use (deletion: highest first, lower is better). */
+const RANK_METRICS: readonly AgreementMetric[] = URL_RANK_METRICS;
 
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '–');
 
@@ -262,10 +264,16 @@ export class ApSummaryView extends LitElement {
     const method = methods.includes(this.method) ? this.method : methods[0];
     if (!method) return nothing;
     const worst = disagreements(rows, method, this.metric).slice(0, 9);
+    // deletion / insertion belong to a map, not to a region
+    const faithful = this.metric === 'deletion' || this.metric === 'insertion';
     for (const d of worst) void this.loadCard(`${d.paintingId}|${method}|${d.target}|${this.dimension}`, d);
     return html`<div class="bar"><label>Method <select name="worst-method" @change=${(e: Event) => this.emit('ap-summary-state', { method: (e.target as HTMLSelectElement).value })}>
         ${methods.map((m) => html`<option ?selected=${m === method}>${m}</option>`)}</select></label>
-      <span class="notes">${METRIC_INFO[this.metric].name}, lowest first: where ${method} and the experts disagree most</span></div>
+      <span class="notes">${
+        this.metric === 'deletion' || this.metric === 'insertion'
+          ? `${METRIC_INFO[this.metric].name}, ${METRIC_INFO[this.metric].higherIsBetter ? 'lowest' : 'highest'} first: where ${method}'s map is least faithful to the model`
+          : `${METRIC_INFO[this.metric].name}, lowest first: where ${method} and the experts disagree most`
+      }</span></div>
       <div class="cards" data-method=${method}>${worst.map((d) => {
         const c = this.cards.get(`${d.paintingId}|${method}|${d.target}|${this.dimension}`);
         const p = c?.painting;
@@ -281,8 +289,24 @@ export class ApSummaryView extends LitElement {
                     .regions=${c?.regions ?? []} ?signed=${!!c?.signed} .showLabels=${false} label=${`${method} map of ${d.title ?? d.painting} for ${d.target}`}></ap-heatmap></div>`
                 : nothing
             }
-            <div class="cap"><b>${d.title ?? d.painting}</b><br /><span class="v">${METRIC_INFO[this.metric].name} ${f2(d.value)}</span> over ${d.regions} region(s)${d.targets > 1 ? html` × ${d.targets} targets; shown: “${d.target}” (${f2(d.targetValue)})` : html`, “${d.target}”`}</div></a></div>`;
+            <div class="cap"><b>${d.title ?? d.painting}</b><br /><span class="v">${METRIC_INFO[this.metric].name} ${f2(d.value)}</span> ${faithful ? `of ${d.targets} map(s)` : `over ${d.regions} region(s)`}${d.targets > 1 ? html`${faithful ? '' : ` × ${d.targets} targets`}; shown: “${d.target}” (${f2(d.targetValue)})` : html`, “${d.target}”`}</div></a></div>`;
       })}</div>`;
+  }
+
+  /** Why deletion / insertion are missing or partial (off, paused with the batch, no model, failures). */
+  private renderFaithfulnessState(data: BatchSummary) {
+    const f = data.faithfulness;
+    const text =
+      f.state === 'off'
+        ? 'Deletion / insertion were not asked for this batch.'
+        : f.state === 'paused'
+          ? `Deletion / insertion paused with the batch (${f.done} of ${f.total} maps): Resume it to compute the rest.`
+          : f.state === 'unavailable'
+            ? `Deletion / insertion need the model: ${f.done} of ${f.total} maps so far.`
+            : f.failed
+              ? `Deletion / insertion failed for ${f.failed} map(s) (see the notes).`
+              : '';
+    return text ? html`<p class="notes" data-faithfulness=${f.state}>${text}</p>` : nothing;
   }
 
   override render() {
@@ -303,12 +327,13 @@ export class ApSummaryView extends LitElement {
     return html`
       <h2>Summary: ${b.name}</h2>
       <p class="sub">${b.paintings} paintings · methods ${b.methods.join(', ')} · ${b.total} maps (${b.counts.done} done${b.counts.failed ? `, ${b.counts.failed} failed` : ''}${b.counts.cancelled ? `, ${b.counts.cancelled} cancelled` : ''}) · view ${b.view} ·
-        scored at ${data.metricSide ? `${data.metricSide} px` : 'painting pixels'}, pointing tolerance ${data.tolerance} px</p>
+        scored at ${data.metricSide ? `${data.metricSide} px (reduced)` : 'painting pixels (as artprobe regions score)'}, pointing tolerance ${data.tolerance} px${data.faithfulness.steps ? ` · deletion / insertion in ${data.faithfulness.steps} steps` : ''}</p>
       ${
         data.state === 'computing' || data.pending
-          ? html`<p class="computing" role="status">${data.pending ? `${data.pending} map(s) still being computed; ` : ''}${data.state === 'computing' ? `scoring maps against the regions: ${data.scored} of ${data.maps} maps…` : ''}</p>`
+          ? html`<p class="computing" role="status">${data.pending ? `${data.pending} map(s) still being computed; ` : ''}${data.state === 'computing' ? `scoring maps against the regions: ${data.scored} of ${data.maps} maps${data.faithfulness.state === 'computing' ? `; deletion / insertion: ${data.faithfulness.done} of ${data.faithfulness.total} maps` : ''}…` : ''}</p>`
           : nothing
       }
+      ${this.renderFaithfulnessState(data)}
       <div class="bar">
         <div class="tabs" role="group" aria-label="dimension">
           ${['', ...dims].map(
@@ -329,7 +354,7 @@ export class ApSummaryView extends LitElement {
         rows.length
           ? html`<div class="cols"><div><h3>${METRIC_INFO[this.metric].name} of each painting</h3>${this.renderStrip(rows, summary.byMethod)}
               <p class="notes">Dots: one painting each (mean over its regions and targets). Box: quartiles across paintings; orange line: their mean.</p></div>
-              <div><h3>Least agreement</h3>${this.renderWorst(rows, methods)}</div></div>`
+              <div><h3>${this.metric === 'deletion' || this.metric === 'insertion' ? 'Least faithful maps' : 'Least agreement'}</h3>${this.renderWorst(rows, methods)}</div></div>`
           : nothing
       }
       <p class="notes">${[...data.notes, ...b.notes].map((n) => html`${n}<br />`)}</p>`;

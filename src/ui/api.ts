@@ -24,6 +24,15 @@ import type {
   RegionRevisionResult,
   RegionsImportResult,
 } from '../server/schemas/collections.ts';
+import type {
+  DecomposeRequest,
+  Decomposition,
+  DiagnosticsTask,
+  HeadRolesRequest,
+  RobustnessRequest,
+  SteerRequestBody,
+  SteerResult,
+} from '../server/schemas/decompose.ts';
 import type { TextRelevanceResult } from '../server/schemas/text-relevance.ts';
 import type {
   Annotation,
@@ -56,6 +65,14 @@ export type {
   RegionRevisionResult,
   RegionsImportResult,
 } from '../server/schemas/collections.ts';
+export type {
+  Decomposition,
+  DiagnosticsTask,
+  DirectionScores,
+  HeadRolesResult,
+  RobustnessRow,
+  SteerResult,
+} from '../server/schemas/decompose.ts';
 export { REGION_PROPS } from '../server/schemas/region-props.ts';
 export type {
   EmbeddingMap,
@@ -307,6 +324,52 @@ export class Api {
   catalogTruth(paintingId: string, suite: string, dimension: string): Promise<CatalogTruth> {
     const q = new URLSearchParams({ suite, dimension });
     return this.request(`/api/paintings/${paintingId}/catalog-truth?${q}`);
+  }
+  /** Every head's, MLP's and embedding term's direct contribution to the painting's embedding, on text directions. */
+  decompose(paintingId: string, req: DecomposeRequest): Promise<Decomposition> {
+    return this.json(`/api/paintings/${paintingId}/decompose`, 'POST', req);
+  }
+  /** Every head's patch map of one direction of a decomposition: shape [L, H, G, G]. */
+  async decompositionHeads(id: string, direction = 0): Promise<{ shape: number[]; data: Float32Array }> {
+    const path = `/api/decompositions/${id}/heads.npy?direction=${direction}`;
+    return parseNpy(await this.request<ArrayBuffer>(path));
+  }
+  /** Steers the painting along CLIP's gradient under an L∞ budget: answers before and after. */
+  steer(paintingId: string, req: SteerRequestBody): Promise<SteerResult> {
+    return this.json(`/api/paintings/${paintingId}/steer`, 'POST', req);
+  }
+  /** URL of a steering run's file (an image, or the perturbation). */
+  steerFileUrl(result: Pick<SteerResult, 'files'>, file: keyof SteerResult['files']): string {
+    return `${this.base}${result.files[file]}`;
+  }
+  /** Starts a head-roles task (TextSpan over a vocabulary) over paintings. */
+  headRoles(req: HeadRolesRequest): Promise<DiagnosticsTask> {
+    return this.json('/api/decompose/heads', 'POST', req);
+  }
+  /** Starts a robustness task: the smallest budget flipping each dimension's answer, per painting. */
+  robustness(req: RobustnessRequest): Promise<DiagnosticsTask> {
+    return this.json('/api/steer/robustness', 'POST', req);
+  }
+  diagnosticsTask(id: string): Promise<DiagnosticsTask> {
+    return this.request(`/api/diagnostics/tasks/${id}`);
+  }
+  cancelDiagnosticsTask(id: string): Promise<DiagnosticsTask> {
+    return this.request(`/api/diagnostics/tasks/${id}/cancel`, { method: 'POST' });
+  }
+  /** Polls a diagnostics task until it ends (`onUpdate` sees each state); throws when it failed or was cancelled. */
+  async waitDiagnosticsTask(
+    id: string,
+    onUpdate?: (t: DiagnosticsTask) => void,
+    intervalMs = 300,
+  ): Promise<DiagnosticsTask> {
+    for (;;) {
+      const t = await this.diagnosticsTask(id);
+      onUpdate?.(t);
+      if (t.state === 'done') return t;
+      if (t.state === 'failed' || t.state === 'cancelled')
+        throw new ApiError(500, `task ${t.state}${t.error ? `: ${t.error}` : ''}`);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
   }
 }
 

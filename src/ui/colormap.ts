@@ -35,6 +35,38 @@ export function lookupTable(scheme: Scheme | 'diverging'): Uint8Array {
   return lut;
 }
 
+/**
+ * The grid of a map of `n` values shown over a `width` × `height` painting: the painting's own size, or the smaller
+ * copy of the same aspect ratio the server stores for paintings above its map pixel budget (`--max-map-pixels`).
+ * `shape` [h, w] (the `.npy` header's) wins when it has `n` cells. The overlay is drawn at the map's grid and
+ * stretched over the painting, so a map of any size fits.
+ *
+ * @example
+ * mapGrid(1024 * 512, 8192, 4096); // { width: 1024, height: 512 }
+ */
+export function mapGrid(
+  n: number,
+  width: number,
+  height: number,
+  shape?: readonly number[],
+): { width: number; height: number } {
+  if (shape?.length === 2 && shape[0] * shape[1] === n) return { width: shape[1], height: shape[0] };
+  if (n === width * height) return { width, height };
+  const aspect = width / height;
+  const w0 = Math.sqrt(n * aspect);
+  let best: { width: number; height: number } | undefined;
+  let err = Number.POSITIVE_INFINITY;
+  for (let w = Math.max(1, Math.floor(w0) - 3); w <= Math.ceil(w0) + 3; w++) {
+    if (n % w) continue;
+    const e = Math.abs(Math.log(w / (n / w) / aspect));
+    if (e < err) [best, err] = [{ width: w, height: n / w }, e];
+  }
+  // the server's budget copy keeps the aspect ratio to a pixel
+  if (!best || Math.abs(best.height - best.width / aspect) > 1.5)
+    throw new Error(`a map of ${n} values has no grid of the painting's ${width}×${height} aspect`);
+  return best;
+}
+
 /** Finite range of a map: [min, max] (NaN, NaN when empty). */
 export function mapRange(map: ArrayLike<number>): [number, number] {
   let lo = Number.POSITIVE_INFINITY;

@@ -15,7 +15,7 @@ import type { Geometry } from '../regions/region.ts';
 import { geometryBounds } from '../regions/region.ts';
 import { formatLegend, legendTicks, SCHEMES } from '../report/legend.ts';
 import type { UiRegion } from './ap-heatmap.ts';
-import { colourMap, type Scheme } from './colormap.ts';
+import { colourMap, mapGrid, type Scheme } from './colormap.ts';
 import { loadImage } from './report-export.ts';
 
 /**
@@ -131,9 +131,11 @@ export async function mapPng(o: MapPngOptions): Promise<Blob> {
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   ctx.drawImage(img, 0, 0, w, h);
   if (o.map) {
+    // the map's own grid (smaller than the painting above the server's map pixel budget), stretched over it
+    const grid = mapGrid(o.map.length, o.width, o.height);
     const layer = document.createElement('canvas');
-    layer.width = o.width;
-    layer.height = o.height;
+    layer.width = grid.width;
+    layer.height = grid.height;
     const rgba = colourMap(o.map, {
       signed: o.signed,
       opacity: o.opacity,
@@ -141,7 +143,7 @@ export async function mapPng(o: MapPngOptions): Promise<Blob> {
       scheme: o.scheme,
       domain: o.domain,
     });
-    layer.getContext('2d')?.putImageData(new ImageData(rgba, o.width, o.height), 0, 0);
+    layer.getContext('2d')?.putImageData(new ImageData(rgba, grid.width, grid.height), 0, 0);
     ctx.drawImage(layer, 0, 0, w, h);
   }
   const size = { width: o.width, height: o.height };

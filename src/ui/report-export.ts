@@ -15,7 +15,7 @@ import type { ReportData, ReportPainting } from '../report/build-report.ts';
 import { renderReportHtml } from '../report/render-html.ts';
 import type { ProbeAnswerUi } from './ap-probe-panel.ts';
 import type { Api, Job, Painting } from './api.ts';
-import { colourMap, mapRange } from './colormap.ts';
+import { colourMap, mapGrid, mapRange } from './colormap.ts';
 
 /** Text of a job's target. */
 export function targetText(t: Job['target']): string {
@@ -52,13 +52,19 @@ export function composite(
   const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
   ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
   if (map) {
+    // the map's own grid (smaller than the painting above the server's map pixel budget), stretched over it
+    const grid = mapGrid(map.length, W, H);
     const layer = document.createElement('canvas');
-    layer.width = W;
-    layer.height = H;
+    layer.width = grid.width;
+    layer.height = grid.height;
     layer
       .getContext('2d')
       ?.putImageData(
-        new ImageData(colourMap(map, { signed, opacity: 0.6, threshold: 0, scheme: 'inferno' }), W, H),
+        new ImageData(
+          colourMap(map, { signed, opacity: 0.6, threshold: 0, scheme: 'inferno' }),
+          grid.width,
+          grid.height,
+        ),
         0,
         0,
       );

@@ -89,7 +89,9 @@ export const DEFAULT_STATE: ViewState = {
 };
 
 const CLIPS = ['auto', '100', '99.5', '99', '95'];
-const METRICS = ['auroc', 'energy', 'pointing', 'iouTopK'];
+/** Metrics a summary can rank paintings by (the URL's `metric`; the summary's metric select). */
+export const RANK_METRICS = ['auroc', 'energy', 'pointing', 'iouTopK', 'deletion', 'insertion'] as const;
+const METRICS: readonly string[] = RANK_METRICS;
 const DIMS = ['content', 'scene', 'style', 'period', 'artifact', '(none)'];
 
 const FILTER_FIELDS = ['style', 'period', 'origin', 'artist'];

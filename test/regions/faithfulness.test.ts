@@ -1,6 +1,11 @@
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { explainImage } from '../../src/attribution/explain.ts';
+import { prepareTargets, scoreImages } from '../../src/attribution/target.ts';
+import { prepareView } from '../../src/attribution/views.ts';
 import { type Clip, loadClip } from '../../src/core/clip.ts';
+import { decodeImage } from '../../src/core/image-decode.ts';
 import { SafetensorsFile } from '../../src/core/safetensors.ts';
 import {
   curveAuc,
@@ -9,6 +14,7 @@ import {
   type ImageScorer,
   insertionGame,
 } from '../../src/regions/faithfulness.ts';
+import { mapFaithfulness } from '../../src/regions/map-faithfulness.ts';
 import { describeShared, sharedPath } from '../helpers/shared-data.ts';
 import { useWasm } from '../helpers/tensors.ts';
 
@@ -204,6 +210,103 @@ describeShared(
       for (const a of randomAucs) expect(pointed.auc).toBeLessThan(a);
       expect(ins.scores[ins.scores.length - 1]).toBeCloseTo(s0, 4);
       expect(tf.memory().numTensors).toBe(start);
+    });
+  },
+);
+
+describeShared(
+  "deletion / insertion of an explanation map (toy CLIP, the server's and report's code)",
+  ['toy/A'],
+  () => {
+    let clip: Clip;
+    beforeAll(async () => {
+      clip = await loadClip(sharedPath('toy/A/model'));
+    });
+    afterAll(() => clip?.dispose());
+
+    it('plays both games on the view the map was made on: curves start and end at the score, and equal the bare games', async () => {
+      const pairs = JSON.parse(readFileSync(sharedPath('toy/A/saliency/pairs.json'), 'utf8')).pairs.slice(
+        0,
+        6,
+      ) as {
+        src: string;
+        text: string;
+      }[];
+      const lines: string[] = [];
+      const better = { deletion: 0 };
+      for (const [k, pair] of pairs.entries()) {
+        const image = await decodeImage(sharedPath('toy/A/eval', pair.src));
+        const target = { kind: 'prompt' as const, prompt: pair.text };
+        const r = await explainImage(clip, {
+          image,
+          targets: [target],
+          methods: [{ id: 'chefer-all' }],
+          view: 'pad',
+        });
+        const [e] = r.entries;
+        const raw = e.maps[0].values;
+        const f = await mapFaithfulness(clip, {
+          image,
+          view: 'pad',
+          target,
+          raw,
+          rawShape: [7, 7],
+          steps: 16,
+        });
+        expect(f.steps).toBe(16);
+        expect(f.deletionCurve).toHaveLength(17);
+        expect(f.deletionCurve[0]).toBeCloseTo(e.score, 3);
+        expect(f.insertionCurve[16]).toBeCloseTo(e.score, 3);
+        // the inverted map deletes the least salient pixels first
+        const inv = await mapFaithfulness(clip, {
+          image,
+          view: 'pad',
+          target,
+          raw: raw.map((v) => -v),
+          rawShape: [7, 7],
+          steps: 16,
+        });
+        if (f.deletion < inv.deletion) better.deletion++;
+        lines.push(
+          `${pair.src} "${pair.text}": score ${e.score.toFixed(3)}, deletion ${f.deletion.toFixed(3)} (inverted map ${inv.deletion.toFixed(3)}), insertion ${f.insertion.toFixed(3)} (inverted ${inv.insertion.toFixed(3)})`,
+        );
+        if (k === 0) {
+          // the same numbers as the bare RISE games on the model input, 3136 pixels per step
+          const input = prepareView(image, 'pad', clip.preprocessor.config).inputs[0];
+          const [t] = await prepareTargets(clip, [target]);
+          const score: ImageScorer = async (ims) => {
+            const flat = new Float32Array(ims.length * 3 * 224 * 224);
+            ims.forEach((im, i) => flat.set(im, i * 3 * 224 * 224));
+            return (await scoreImages(clip.engine, flat, ims.length, [t])).map((x) => x[0]);
+          };
+          const game = {
+            score,
+            image: input,
+            height: 224,
+            width: 224,
+            map: raw,
+            mapHeight: 7,
+            mapWidth: 7,
+            step: 3136,
+          };
+          expect(f.deletion).toBeCloseTo((await deletionGame(game)).auc, 5);
+          expect(f.insertion).toBeCloseTo((await insertionGame(game)).auc, 5);
+        }
+      }
+      console.log(`toy chefer-all deletion / insertion (16 steps, pad view):\n${lines.join('\n')}`);
+      // deleting along Chefer's map drops the score faster than along its inverse; insertion does not tell
+      // them apart on the toy (its blurred start keeps the flat shapes recognisable: the curve starts near the score)
+      expect(better.deletion).toBeGreaterThanOrEqual(5);
+      await expect(
+        mapFaithfulness(clip, {
+          image: await decodeImage(sharedPath('toy/A/eval', pairs[0].src)),
+          view: 'pad',
+          target: { kind: 'prompt', prompt: 'x' },
+          raw: new Float32Array(49),
+          rawShape: [7, 7],
+          steps: 65,
+        }),
+      ).rejects.toThrow(/steps must be an integer in 1..64/);
     });
   },
 );

@@ -9,6 +9,7 @@ import { writeExplanations } from '../../src/attribution/manifest.ts';
 import { register } from '../../src/cli/commands/report.ts';
 import { type Clip, loadClip } from '../../src/core/clip.ts';
 import { loadRegionsFile } from '../../src/regions/load.ts';
+import { mapFaithfulness } from '../../src/regions/map-faithfulness.ts';
 import { scoreExplanations } from '../../src/regions/score-explanations.ts';
 import { buildReport, type ReportData } from '../../src/report/build-report.ts';
 import { describeShared, sharedPath } from '../helpers/shared-data.ts';
@@ -97,6 +98,26 @@ describeShared(
           view: 'pad',
         });
         await writeExplanations(dir, clip.id, res);
+        if (f !== SUBSET[0]) continue;
+        // deletion / insertion: the games of the server's batches (regions/map-faithfulness.ts) on the same map
+        const e = res.entries[0];
+        const f16 = await mapFaithfulness(clip, {
+          image: res.decoded,
+          view: 'pad',
+          target: e.target,
+          raw: e.maps[0].values,
+          rawShape: [e.maps[0].grid.rows, e.maps[0].grid.cols],
+          steps: 16,
+        });
+        const rows = (data.paintings.find((p) => p.file === f)?.metrics ?? []).filter(
+          (m) => m.method === e.method && m.prompt === PROMPTS[0],
+        );
+        expect(rows.length).toBeGreaterThan(0);
+        for (const m of rows) {
+          expect(m.deletion).toBeCloseTo(f16.deletion, 6);
+          expect(m.insertion).toBeCloseTo(f16.insertion, 6);
+        }
+        expect(html).toMatch(/data-metric="deletion" data-mean="-?\d/);
       }
       const { regions } = await loadRegionsFile(join(paintings(), 'annotations.jsonld'));
       const ref = await scoreExplanations(dir, regions);
@@ -183,6 +204,8 @@ describeShared(
           'chefer-all',
           '--annotations',
           join(paintings(), 'annotations.jsonld'),
+          '--faithfulness-steps',
+          '0',
           '--out',
           join(out, 'all'),
           '--quiet',

@@ -487,6 +487,75 @@ describeShared(
       expect((await app.inject({ method: 'DELETE', url: `/api/annotations/${aid}` })).statusCode).toBe(404);
     });
 
+    it('refuses to replace or delete a locked (imported expert) region through any route (423 naming the lock)', async () => {
+      const imported = {
+        '@context': 'http://www.w3.org/ns/anno.jsonld',
+        type: 'AnnotationPage',
+        items: [
+          {
+            type: 'Annotation',
+            id: 'urn:expert:1',
+            body: [{ type: 'TextualBody', purpose: 'tagging', value: 'green circle' }],
+            target: {
+              source: 'passwd',
+              selector: { type: 'FragmentSelector', value: 'xywh=pixel:5,5,40,40' },
+            },
+          },
+        ],
+      };
+      const imp = await app.inject({
+        method: 'POST',
+        url: '/api/annotations/import',
+        ...multipart([{ name: 'file', filename: 'expert.jsonld', content: JSON.stringify(imported) }]),
+      });
+      expect(imp.statusCode).toBe(201);
+      expect(imp.json().imported).toBe(1);
+      const items = (await app.inject(`/api/paintings/${pid}/annotations`)).json().items;
+      const locked = items.find((x: Record<string, unknown>) => x['artprobe:locked'] === true);
+      const id = locked.id.slice(9);
+      const before = (await app.inject(`/api/annotations/${id}`)).json();
+      const moved = {
+        type: 'Annotation',
+        body: locked.body,
+        target: { source: 'passwd', selector: { type: 'FragmentSelector', value: 'xywh=pixel:50,50,40,40' } },
+      };
+      const put = await app.inject({ method: 'PUT', url: `/api/annotations/${id}`, payload: moved });
+      expect(put.statusCode).toBe(423);
+      expect(put.json().message).toMatch(
+        /is locked \(an expert region imported from expert\.jsonld\).*cannot be replaced.*"locked": false/,
+      );
+      // a PUT cannot unlock it either
+      const sneaky = await app.inject({
+        method: 'PUT',
+        url: `/api/annotations/${id}`,
+        payload: { ...moved, 'artprobe:locked': false },
+      });
+      expect(sneaky.statusCode).toBe(423);
+      const del = await app.inject({ method: 'DELETE', url: `/api/annotations/${id}` });
+      expect(del.statusCode).toBe(423);
+      expect(del.json().message).toMatch(/is locked .*cannot be deleted/);
+      expect((await app.inject(`/api/annotations/${id}`)).json()).toEqual(before);
+      // unlocked through a revision, it can be replaced (a new version, origin kept) and deleted
+      const rev = await post(`/api/annotations/${id}/revisions`, { baseVersion: 1, locked: false });
+      expect(rev.json()).toMatchObject({ version: 2, locked: false });
+      const ok = await app.inject({
+        method: 'PUT',
+        url: `/api/annotations/${id}`,
+        payload: { ...moved, 'artprobe:locked': true, 'artprobe:version': 99 },
+      });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toMatchObject({
+        'artprobe:locked': false,
+        'artprobe:version': 3,
+        'artprobe:origin': { file: 'expert.jsonld' },
+      });
+      // a versioned editor holding version 2 now learns of the change
+      expect(
+        (await post(`/api/annotations/${id}/revisions`, { baseVersion: 2, locked: true })).statusCode,
+      ).toBe(409);
+      expect((await app.inject({ method: 'DELETE', url: `/api/annotations/${id}` })).statusCode).toBe(200);
+    });
+
     it('imports catalogs (JSON, CSV, parquet) and matches paintings by name', async () => {
       const named = await upload(
         readFileSync(sharedPath('toy/A/eval/images/img_002.png')),

@@ -12,7 +12,12 @@ import type { FastifyInstance } from 'fastify';
 import { unzipSync } from 'fflate';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { TargetSpec } from '../../src/attribution/target.ts';
+import { loadClip } from '../../src/core/clip.ts';
+import { decodeImage } from '../../src/core/image-decode.ts';
+import { readNpy } from '../../src/core/npy.ts';
 import { loadRegionsFile } from '../../src/regions/load.ts';
+import { mapFaithfulness } from '../../src/regions/map-faithfulness.ts';
 import { scoreExplanations } from '../../src/regions/score-explanations.ts';
 import { parseCsv, summarizeAgreement } from '../../src/report/summary.ts';
 import { buildApp } from '../../src/server/app.ts';
@@ -193,7 +198,44 @@ describeShared(
         s = (await app.inject(`/api/batches/${b.id}/summary`)).json();
       }
       expect(s.state).toBe('ready');
-      expect(s.metricSide).toBe(256);
+      // scored on the maps as stored (painting pixels), as `artprobe regions score` scores them
+      expect(s.metricSide).toBe(0);
+      // deletion / insertion of every map (each painting here has regions), one value per map on each region row
+      const mapsWithRegions = new Set(s.rows.map((r: { jobId: string }) => r.jobId)).size;
+      expect(s.faithfulness).toEqual({
+        steps: 16,
+        state: 'ready',
+        done: mapsWithRegions,
+        total: mapsWithRegions,
+        failed: 0,
+      });
+      for (const r of s.rows) {
+        expect(Number.isFinite(r.deletion), `${r.painting} ${r.method}`).toBe(true);
+        expect(Number.isFinite(r.insertion)).toBe(true);
+      }
+      // the same numbers as the games played here on the job's raw map, painting, view and target
+      const row = s.rows.find((r: { method: string }) => r.method === 'chefer-last');
+      const job = app.artprobe.ws.getJob(row.jobId);
+      const raw = await readNpy(
+        join(WS, 'maps', job?.result?.mapsJob ?? '', job?.result?.files.raw ?? ''),
+        'float32',
+      );
+      const clip = await loadClip(sharedPath('toy', 'A', 'model'));
+      try {
+        const mine = await mapFaithfulness(clip, {
+          image: await decodeImage(sharedPath('paintings', row.painting)),
+          view: job?.view as 'pad',
+          target: job?.target as TargetSpec,
+          raw: raw.data as Float32Array,
+          rawShape: raw.shape,
+          steps: 16,
+        });
+        expect(row.deletion).toBeCloseTo(mine.deletion, 4);
+        expect(row.insertion).toBeCloseTo(mine.insertion, 4);
+        expect(mine.score).toBeCloseTo(row.score, 3);
+      } finally {
+        clip.dispose();
+      }
       // the maps the summary scored, exported as an `artprobe explain` folder with the regions, scored by the
       // CLI's scorer
       const zip = await app.inject(`/api/batches/${b.id}/maps.zip`);
@@ -237,13 +279,23 @@ describeShared(
       const parsed = parseCsv(csv.body);
       expect(parsed).toHaveLength(s.rows.length);
       expect(Number(parsed[0].auroc)).toBeCloseTo(s.rows[0].auroc, 12);
+      expect(Number(parsed[0].deletion)).toBeCloseTo(s.rows[0].deletion, 12);
+      expect(Number(parsed[0].insertion)).toBeCloseTo(s.rows[0].insertion, 12);
+      // the summary's deletion / insertion survive a restart (kept in the workspace, not computed again)
+      await app.close();
+      await start();
+      const again = (await app.inject(`/api/batches/${b.id}/summary`)).json();
+      expect(again.faithfulness).toMatchObject({ state: 'ready', done: mapsWithRegions });
+      expect(again.rows.map((r: { deletion: number }) => r.deletion)).toEqual(
+        s.rows.map((r: { deletion: number }) => r.deletion),
+      );
     });
 
-    it('scores at painting pixels when asked (metricSide 0), equal to regions score on the stored map and the original file', async () => {
+    it('scores at painting pixels by default, equal to regions score on the stored map and the original file; 256 px only when asked', async () => {
       const created = await app.inject({
         method: 'POST',
         url: '/api/batches',
-        payload: { paintingIds: [ids[SUBSET[0]]], methods: ['rollout'], prompts: ['a face'], metricSide: 0 },
+        payload: { paintingIds: [ids[SUBSET[0]]], methods: ['rollout'], prompts: ['a face'] },
       });
       const b = created.json();
       await waitBatch(b.id, (x) => x.state !== 'running');
@@ -274,6 +326,32 @@ describeShared(
         for (const m of ['pointing', 'energy', 'auroc', 'iouTopK', 'nss'] as const)
           expect(r[m]).toBeCloseTo(c[m], 10);
       }
+      // a reduction is an explicit choice, and deletion / insertion can be left out
+      const small = (
+        await app.inject({
+          method: 'POST',
+          url: '/api/batches',
+          payload: {
+            paintingIds: [ids[SUBSET[0]]],
+            methods: ['rollout'],
+            prompts: ['a face'],
+            metricSide: 256,
+            faithfulnessSteps: 0,
+          },
+        })
+      ).json();
+      expect(small).toMatchObject({ metricSide: 256, faithfulnessSteps: 0 });
+      let t = (await app.inject(`/api/batches/${small.id}/summary`)).json();
+      for (let k = 0; t.state !== 'ready' && k < 300; k++) {
+        await new Promise((r) => setTimeout(r, 200));
+        t = (await app.inject(`/api/batches/${small.id}/summary`)).json();
+      }
+      expect(t).toMatchObject({ metricSide: 256, faithfulness: { steps: 0, state: 'off' } });
+      expect(t.rows[0].deletion).toBeUndefined();
+      expect(t.rows[0].auroc).not.toBeCloseTo(
+        s.rows.find((x: { region: string }) => x.region === t.rows[0].region).auroc,
+        10,
+      );
     });
 
     it('serves regions of a IIIF painting from its image service, for deep zoom', async () => {

@@ -21,6 +21,7 @@ import { unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { METHOD_IDS } from '../../src/attribution/types.ts';
 import { readW3CAnnotations } from '../../src/regions/w3c.ts';
 import { parseCsv, summarizeAgreement } from '../../src/report/summary.ts';
 import { buildApp } from '../../src/server/app.ts';
@@ -175,6 +176,15 @@ run('collections end to end (real server, toy model, shared paintings)', () => {
 
   it('runs 2 prompts × 3 methods over the whole gallery as one batch with progress, cancels and resumes it', async () => {
     await page.locator('ap-batch-panel textarea[name=batch-prompts]').fill(PROMPTS.join('\n'));
+    // every method of the server's registry is offered (LeGrad and Grad-ECLIP included)
+    expect(
+      await page
+        .locator('ap-batch-panel .methods input[type=checkbox]')
+        .evaluateAll((xs) => xs.map((x) => x.getAttribute('name')?.replace('batch-method-', '')).sort()),
+    ).toEqual([...METHOD_IDS].sort());
+    // agreement at painting pixels (as regions score) and deletion / insertion by default
+    expect(await page.locator('ap-batch-panel select[name=batch-side]').inputValue()).toBe('0');
+    expect(await page.locator('ap-batch-panel select[name=batch-faithfulness]').inputValue()).toBe('16');
     for (const m of METHODS)
       expect(await page.locator(`ap-batch-panel input[name=batch-method-${m}]`).isChecked()).toBe(true);
     expect(await page.locator('ap-batch-panel button[name=run-batch]').textContent()).toContain(
@@ -231,6 +241,17 @@ run('collections end to end (real server, toy model, shared paintings)', () => {
     );
     expect(means.map((m) => m.method)).toEqual(METHODS);
     for (const m of means) expect(m.rows).toBe(72 * PROMPTS.length);
+    // deletion / insertion of every map, with their spread across paintings
+    for (const m of means) {
+      expect(Number.isFinite(Number(m.deletion)) && m.deletion !== '', `${m.method} deletion`).toBe(true);
+      expect(Number.isFinite(Number(m.insertion)) && m.insertion !== '', `${m.method} insertion`).toBe(true);
+    }
+    expect(
+      await page.locator('ap-summary-view td[data-metric=deletion] small').first().textContent(),
+    ).toMatch(/^± \d/);
+    console.log(
+      `collection e2e: deletion / insertion per method: ${means.map((m) => `${m.method} ${Number(m.deletion).toFixed(3)} / ${Number(m.insertion).toFixed(3)}`).join('; ')}`,
+    );
     await saveScreenshot(page, 'collection-3-summary-1366', { fullPage: true });
     // the CSV: every painting × region × method × prompt
     const [csvDl] = await Promise.all([
@@ -242,6 +263,7 @@ run('collections end to end (real server, toy model, shared paintings)', () => {
     await csvDl.saveAs(csvFile);
     const csv = parseCsv(readFileSync(csvFile, 'utf8'));
     expect(csv).toHaveLength(72 * PROMPTS.length * METHODS.length);
+    expect(csv.every((r) => r.deletion !== '' && r.insertion !== '')).toBe(true);
     // the maps the summary scored, as an `artprobe explain` folder, scored by the command line
     const [zipDl] = await Promise.all([
       page.waitForEvent('download'),
@@ -307,6 +329,18 @@ run('collections end to end (real server, toy model, shared paintings)', () => {
       .locator('ap-summary-view .card')
       .evaluateAll((cs) => cs.map((c) => Number(c.getAttribute('data-value'))));
     expect(values).toEqual([...values].sort((a, b) => a - b));
+    // ranked by deletion instead: the least faithful maps (highest deletion) first
+    await page.locator('ap-summary-view select[name=metric]').selectOption('deletion');
+    expect(decodeURIComponent(page.url())).toContain('metric=deletion');
+    await expect
+      .poll(() => page.locator('ap-summary-view .cards .card').first().locator('.v').textContent())
+      .toMatch(/^deletion /);
+    const dels = await page
+      .locator('ap-summary-view .card')
+      .evaluateAll((cs) => cs.map((c) => Number(c.getAttribute('data-value'))));
+    expect(dels.length).toBeGreaterThan(3);
+    expect(dels).toEqual([...dels].sort((a, b) => b - a));
+    await page.locator('ap-summary-view select[name=metric]').selectOption('auroc');
     expect(page.errors).toEqual([]);
   }, 240_000);
 
@@ -344,6 +378,12 @@ run('collections end to end (real server, toy model, shared paintings)', () => {
         }
         await saveScreenshot(p, `collection-${name}-${w}`);
       }
+      // the painting page offers every method of the server's registry, in the pickers and the compare select
+      expect(
+        await p
+          .locator('ap-painting-view input[type=checkbox][name^=method-]')
+          .evaluateAll((xs) => xs.map((x) => x.getAttribute('name')?.replace('method-', '')).sort()),
+      ).toEqual([...METHOD_IDS].sort());
       // compare mode: two maps, two colour bars with their own numbers
       await p.goto(`${url}/#/painting/${wave.id}?${q}&compare=m:occlusion&tab=regions`);
       await expect

@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { METHODS } from '../../src/attribution/registry.ts';
+import { METHOD_IDS } from '../../src/attribution/types.ts';
+import { METHOD_LIST, methodInfo } from '../../src/report/legend.ts';
 import type { Api, Job } from '../../src/ui/api.ts';
 import { JobListController } from '../../src/ui/job-list-controller.ts';
 import { formatState, parseState } from '../../src/ui/state.ts';
@@ -130,6 +133,20 @@ it('state: URL hash round trip and defaults', () => {
   expect(parseState('#/map?source=/etc/passwd').source).toBe('collection');
 });
 
+it("the UI's method list is the server's registry, each method with its legend unit and sign", () => {
+  // the one list the painting view's method pickers, the compare select and the batch form read
+  expect([...METHOD_LIST].sort()).toEqual([...METHOD_IDS].sort());
+  expect([...METHOD_LIST].sort()).toEqual(Object.keys(METHODS).sort());
+  expect(METHOD_LIST).toContain('legrad');
+  expect(METHOD_LIST).toContain('grad-eclip');
+  for (const m of METHOD_IDS) {
+    const info = methodInfo(m);
+    expect(info.note, m).not.toBe(m); // a real note, not the fallback
+    expect(info.unit, m).not.toBe('attribution (a.u.)');
+    expect(info.signed, m).toBe(METHODS[m].signed);
+  }
+});
+
 it('JobListController starts each method × target once, follows its progress, loads its map and keeps failures', async () => {
   let updates = 0;
   const host = {
@@ -231,7 +248,8 @@ describeBrowser('Lit elements', () => {
         .map((n) => `import ${JSON.stringify(join(ui, `${n}.ts`))};`)
         .concat(
           `import { Api } from ${JSON.stringify(join(ui, 'api.ts'))};`,
-          'Object.assign(window, { Api });',
+          `import { mapPng } from ${JSON.stringify(join(ui, 'png-export.ts'))};`,
+          'Object.assign(window, { Api, mapPng });',
         )
         .join('\n'),
     );
@@ -395,6 +413,80 @@ describeBrowser('Lit elements', () => {
     // toggle off hides the canvas
     await p.evaluate(() => Object.assign(document.querySelector('ap-heatmap') as object, { overlay: false }));
     expect(await p.locator('ap-heatmap canvas').isHidden()).toBe(true);
+    expect(p.errors).toEqual([]);
+  });
+
+  it("<ap-heatmap> stretches a map smaller than the painting (the server's copy within its pixel budget) over it, with contours and the PNG export", async () => {
+    const p = await page('<ap-heatmap style="width:640px"></ap-heatmap>');
+    // a 6400×4800 painting whose map is a 64×48 copy (what the server stores above its map pixel budget)
+    await p.evaluate((src) => {
+      const el = document.querySelector('ap-heatmap') as unknown as HTMLElement & Record<string, unknown>;
+      const map = new Float32Array(64 * 48);
+      for (let i = 0; i < 48; i++)
+        for (let j = 0; j < 64; j++) map[i * 64 + j] = Math.exp(-((i - 24) ** 2 + (j - 16) ** 2) / 60); // peak at (16, 24)
+      Object.assign(el, { src, width: 6400, height: 4800, map, opacity: 1, contours: true });
+    }, PAINTING);
+    await p.waitForTimeout(100);
+    expect(p.errors).toEqual([]);
+    const canvas = p.locator('ap-heatmap canvas');
+    expect(await canvas.evaluate((c: HTMLCanvasElement) => [c.width, c.height])).toEqual([64, 48]);
+    expect(await canvas.isVisible()).toBe(true);
+    // the canvas covers the whole painting on screen
+    const stage = await p.locator('ap-heatmap .stage').boundingBox();
+    const cbox = await canvas.boundingBox();
+    expect(cbox?.width).toBeCloseTo(stage?.width ?? 0, 0);
+    expect(cbox?.height).toBeCloseTo(stage?.height ?? 0, 0);
+    expect(stage?.height).toBeCloseTo(480, 0); // the painting's aspect, 640 px wide
+    const peak = await canvas.evaluate((c: HTMLCanvasElement) =>
+      Array.from((c.getContext('2d') as CanvasRenderingContext2D).getImageData(16, 24, 1, 1).data),
+    );
+    expect(peak).toEqual([252, 255, 164, 255]);
+    // the contours are in painting pixels, around the peak at (1600, 2400)
+    const rings = await p
+      .locator('ap-heatmap path.contour')
+      .evaluateAll((ps) =>
+        ps.map((q) => (q as SVGPathElement).getBBox()).map((b) => [b.x + b.width / 2, b.y + b.height / 2]),
+      );
+    expect(rings.length).toBeGreaterThan(0);
+    for (const [cx, cy] of rings) {
+      expect(Math.abs(cx - 1650)).toBeLessThan(200);
+      expect(Math.abs(cy - 2450)).toBeLessThan(200);
+    }
+    // a map the painting cannot hold (no grid of its aspect) leaves the painting bare instead of throwing
+    await p.evaluate(() =>
+      Object.assign(document.querySelector('ap-heatmap') as object, { map: new Float32Array(997) }),
+    );
+    await p.waitForTimeout(50);
+    expect(await canvas.isHidden()).toBe(true);
+    // the PNG export draws the small map over the whole painting too
+    const size = await p.evaluate(async (src) => {
+      const { mapPng } = window as unknown as {
+        mapPng: (o: Record<string, unknown>) => Promise<Blob>;
+      };
+      const blob = await mapPng({
+        src,
+        width: 640,
+        height: 480,
+        map: Float32Array.from({ length: 64 * 48 }, (_, k) => (k % 64) / 63), // strongest at the right edge
+        signed: false,
+        scheme: 'inferno',
+        opacity: 1,
+        threshold: 0,
+        unit: 'relevance (a.u.)',
+        caption: { painting: 'big.jpg', model: 'toy', method: 'rollout', target: 'a wave', score: 'score 1' },
+      });
+      const img = await createImageBitmap(blob);
+      const c = document.createElement('canvas');
+      c.width = img.width;
+      c.height = img.height;
+      const ctx = c.getContext('2d') as CanvasRenderingContext2D;
+      ctx.drawImage(img, 0, 0);
+      // the bottom-right pixel of the painting is covered by the map's colour (inferno(1))
+      return { w: img.width, h: img.height, px: Array.from(ctx.getImageData(630, 470, 1, 1).data) };
+    }, PAINTING);
+    expect([size.w, size.h]).toEqual([640, 480 + 112]);
+    // inferno near 1 (the stretched map is smoothed between its last two columns), not the painting's #7a8
+    size.px.slice(0, 3).forEach((v, c) => expect(Math.abs(v - [252, 255, 164][c])).toBeLessThan(12));
     expect(p.errors).toEqual([]);
   });
 

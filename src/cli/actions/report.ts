@@ -24,6 +24,8 @@ export interface ReportCliOptions {
   dimensions: string;
   opacity: number;
   maxSide: number;
+  /** Steps of the deletion / insertion games (0: none). */
+  faithfulnessSteps?: number;
   title?: string;
   out: string;
   quiet?: boolean;
@@ -69,6 +71,7 @@ export async function runReport(o: ReportCliOptions): Promise<void> {
       dimensions: dims,
       opacity: o.opacity,
       maxSide: o.maxSide,
+      faithfulnessSteps: o.faithfulnessSteps,
       title: o.title,
       modelName: o.model,
       out: o.out,

@@ -54,6 +54,12 @@ export function register(program: Command): void {
       intOption('--max-side', 64, 4096),
       640,
     )
+    .option(
+      '--faithfulness-steps <n>',
+      'steps of the deletion / insertion games of each map of a painting with regions (0: none)',
+      intOption('--faithfulness-steps', 0, 64),
+      16,
+    )
     .option('--title <text>', 'report title', textOption('--title', 500))
     .requiredOption('--out <dir>', 'output folder (index.html and report.json are written there)')
     .option('--quiet', 'no progress output')

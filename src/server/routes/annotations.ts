@@ -2,7 +2,9 @@
  * W3C Web Annotations on a painting (create, list as an AnnotationPage, get, replace, delete). Each
  * annotation is checked with the region reader (it must give exactly one region, no warnings); the server
  * assigns its id (`urn:uuid:<uuid>`) and keeps `created`/`modified`. After each change the painting's
- * annotations are also written to `annotations/<paintingId>.jsonld` (atomically).
+ * annotations are also written to `annotations/<paintingId>.jsonld` (atomically). A locked region (imported
+ * expert regions are) can be neither replaced nor deleted here (423 naming the lock) until a revision unlocks it
+ * (`./region-revisions.ts`); a replace keeps the region's lock and origin and raises its version.
  *
  * @example
  * POST /api/paintings/<id>/annotations { "type": "Annotation", "body": [...], "target": { "source": "x.jpg", "selector": {...} } }
@@ -13,6 +15,7 @@ import type { Region } from '../../regions/region.ts';
 import { readW3CAnnotations } from '../../regions/w3c.ts';
 import type { AppContext, ArtprobeApp } from '../app.ts';
 import { HttpError } from '../jobs.ts';
+import { REGION_PROPS } from '../schemas/region-props.ts';
 import {
   ANNOTATION,
   ANNOTATION_INPUT,
@@ -81,6 +84,26 @@ function requireAnnotation(ws: Workspace, id: string): AnnotationRow {
   return a;
 }
 
+/**
+ * Refuses (423) any change to a locked region: imported expert regions are locked, and only a revision that
+ * unlocks them (`POST /api/annotations/:id/revisions` with `locked: false`) lets them be edited or deleted.
+ */
+export function refuseLocked(a: AnnotationRow, action: string): void {
+  if (a.doc[REGION_PROPS.locked] !== true) return;
+  const origin = a.doc[REGION_PROPS.origin] as { file?: unknown } | undefined;
+  const from = typeof origin?.file === 'string' ? ` imported from ${origin.file}` : '';
+  throw new HttpError(
+    423,
+    `region ${a.id} is locked (an expert region${from}): it cannot be ${action}; unlock it first with POST /api/annotations/${a.id}/revisions {"baseVersion": ${regionVersionOf(a.doc)}, "locked": false}`,
+  );
+}
+
+/** The version kept in an annotation document (0 when none). */
+function regionVersionOf(doc: Record<string, unknown>): number {
+  const v = doc[REGION_PROPS.version];
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0;
+}
+
 function cleanDoc(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const doc = { ...body };
   for (const k of ['id', '@id', 'created', 'modified']) delete doc[k];
@@ -144,18 +167,25 @@ export function registerAnnotationRoutes(app: ArtprobeApp, ctx: AppContext): voi
     '/api/annotations/:id',
     {
       schema: {
-        summary: 'replace an annotation',
+        summary:
+          'replace an annotation (423 when the region is locked; its version is raised, its lock and origin kept)',
         tags,
         params: UUID_PARAMS,
         body: ANNOTATION_INPUT,
-        response: withErrors({ 200: ANNOTATION }, 404),
+        response: withErrors({ 200: ANNOTATION }, 404, 423),
       },
     },
     async (req) => {
       const { id } = req.params;
       const a = requireAnnotation(ws, id);
+      refuseLocked(a, 'replaced');
       const doc = cleanDoc(req.body);
       annotationRegion(doc, requirePainting(ws, a.paintingId));
+      // the lock and the version are the server's: a replace is a new version (a versioned editor sees 409)
+      for (const k of [REGION_PROPS.locked, REGION_PROPS.version, REGION_PROPS.origin]) delete doc[k];
+      if (a.doc[REGION_PROPS.origin] !== undefined) doc[REGION_PROPS.origin] = a.doc[REGION_PROPS.origin];
+      if (a.doc[REGION_PROPS.locked] !== undefined) doc[REGION_PROPS.locked] = a.doc[REGION_PROPS.locked];
+      if (a.doc[REGION_PROPS.version] !== undefined) doc[REGION_PROPS.version] = regionVersionOf(a.doc) + 1;
       ws.updateAnnotation(id, doc);
       await mirror(ws, a.paintingId);
       return present(requireAnnotation(ws, id));
@@ -165,15 +195,16 @@ export function registerAnnotationRoutes(app: ArtprobeApp, ctx: AppContext): voi
     '/api/annotations/:id',
     {
       schema: {
-        summary: 'delete an annotation',
+        summary: 'delete an annotation (423 when the region is locked)',
         tags,
         params: UUID_PARAMS,
-        response: withErrors({ 200: OK }, 404),
+        response: withErrors({ 200: OK }, 404, 423),
       },
     },
     async (req) => {
       const { id } = req.params;
       const a = requireAnnotation(ws, id);
+      refuseLocked(a, 'deleted');
       ws.deleteAnnotation(id);
       await mirror(ws, a.paintingId);
       return { ok: true };

@@ -34,13 +34,14 @@ import type { ViewKind } from '../../attribution/views.ts';
 import { encodeNpy, readNpy } from '../../core/npy.ts';
 import { resizeBilinear } from '../../core/resize-map.ts';
 import { createLabelMatcher, type SuiteDimension } from '../../probe/suites.ts';
-import { scoreMap } from '../../regions/metrics.ts';
-import { rasterizeRegion } from '../../regions/rasterize.ts';
+import { DEFAULT_FAITHFULNESS_STEPS } from '../../regions/map-faithfulness.ts';
 import type { Region } from '../../regions/region.ts';
 import { writeW3CAnnotations } from '../../regions/w3c.ts';
 import { AGREEMENT_METRICS, type AgreementRow, agreementCsv } from '../../report/summary.ts';
 import type { AppContext, ArtprobeApp } from '../app.ts';
+import { type ComputePool, type MetricOutput, type MetricRegion, metricSize } from '../compute.ts';
 import { HttpError } from '../jobs.ts';
+import { ModelBusyError, type ModelHost, ModelUnavailableError } from '../model-host.ts';
 import {
   BATCH,
   BATCH_CREATE,
@@ -60,24 +61,23 @@ import { mapFile } from './maps.ts';
 import { requirePainting } from './paintings.ts';
 import { loadNamedSuite } from './suites.ts';
 
-/** Pointing-game tolerance of the summary, in pixels (the default of `artprobe regions score`). */
+/** Pointing-game tolerance of the summary, in pixels of the scored map (the default of `artprobe regions score`). */
 export const SUMMARY_TOLERANCE = 15;
-/** Default longest side of the maps agreement is scored at (as the static report's `metricSide`). */
-export const DEFAULT_METRIC_SIDE = 256;
-
 /**
- * The size [h, w] a painting's map is scored at: longest side `side` (never enlarged; 0 = as is).
- *
- * @example
- * metricSize(546, 768, 256); // [182, 256]
+ * Default longest side agreement is scored at: 0, the map as the job stored it (`painting.npy`: the painting's
+ * pixels, or its copy within the map pixel budget, `--max-map-pixels`), which is what `artprobe regions score`
+ * scores, so the numbers are the same. A positive side is an explicit reduction (faster on large paintings).
  */
-export function metricSize(h: number, w: number, side: number): [number, number] {
-  if (!side || side >= Math.max(h, w)) return [h, w];
-  const k = side / Math.max(h, w);
-  return [Math.max(1, Math.round(h * k)), Math.max(1, Math.round(w * k))];
-}
+export const DEFAULT_METRIC_SIDE = 0;
+/** The side batches made before the default became painting pixels were scored at (their record has none). */
+const LEGACY_METRIC_SIDE = 256;
+/** How long a deletion / insertion request waits for a busy model worker before the pass stops (it is retried). */
+const FAITHFULNESS_WAIT_MS = 10 * 60_000;
 
-const sideOf = (rec: BatchRecord) => rec.metricSide ?? DEFAULT_METRIC_SIDE;
+export { metricSize };
+
+const sideOf = (rec: BatchRecord) => rec.metricSide ?? LEGACY_METRIC_SIDE;
+const stepsOf = (rec: BatchRecord) => rec.faithfulnessSteps ?? DEFAULT_FAITHFULNESS_STEPS;
 
 /** A finished job's map in painting pixels, resized to the batch's metric size. */
 async function scoredMap(ws: Workspace, job: JobRow, side: number) {
@@ -109,6 +109,8 @@ interface BatchRecord {
   probe: { suite: string; dimension: string } | null;
   /** Longest side agreement is scored at (0: painting pixels); missing in batches of older versions: 256. */
   metricSide?: number;
+  /** Steps of the deletion / insertion games (0: not computed); missing in older batches: the default. */
+  faithfulnessSteps?: number;
   paintingIds: string[];
   items: BatchItem[];
   notes: string[];
@@ -161,27 +163,53 @@ const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 /** Scores of one map × region, as cached. */
 type Scores = Partial<Record<(typeof AGREEMENT_METRICS)[number], number | null>> & { area: number };
 
+/** Deletion and insertion of one map, as cached (or why they could not be computed). */
+type Faith =
+  | { deletion: number; insertion: number; score: number; deletionCurve: number[]; insertionCurve: number[] }
+  | { error: string };
+
+/** What the scorer needs of the server. */
+interface ScorerDeps {
+  ws: Workspace;
+  host: ModelHost;
+  /** Pixel budget of the jobs (the faithfulness games decode the painting as the job did). */
+  maxMapPixels: number;
+  compute: ComputePool;
+  /** True while deletion / insertion must wait (the batch is cancelled). */
+  paused: (rec: BatchRecord) => boolean;
+}
+
 /**
- * Scores the finished maps of a batch in the background (one at a time, yielding between maps) and keeps them
- * in `batches/<id>.scores.json`.
+ * Scores the finished maps of a batch in the background and keeps the scores in `batches/<id>.scores.json`:
+ * first the agreement of every map with every region (in the metrics worker thread, one map at a time), then
+ * deletion and insertion of every map of a painting with regions (on a model worker, one map at a time,
+ * between the batch's jobs).
  */
 class BatchScorer {
   private cache = new Map<string, Scores>();
+  private faith = new Map<string, Faith>();
   private running?: Promise<void>;
   private again = false;
   private dirty = false;
+  private closed = false;
+  /** Why deletion / insertion stopped short in the last pass ('' when it did not). */
+  faithNote = '';
   readonly file: string;
 
   constructor(
-    private readonly ws: Workspace,
+    private readonly deps: ScorerDeps,
     dir: string,
     readonly id: string,
   ) {
     this.file = join(dir, `${id}.scores.json`);
     if (existsSync(this.file)) {
       try {
-        const doc = JSON.parse(readFileSync(this.file, 'utf8')) as { entries?: Record<string, Scores> };
+        const doc = JSON.parse(readFileSync(this.file, 'utf8')) as {
+          entries?: Record<string, Scores>;
+          faithfulness?: Record<string, Faith>;
+        };
         for (const [k, v] of Object.entries(doc.entries ?? {})) this.cache.set(k, v);
+        for (const [k, v] of Object.entries(doc.faithfulness ?? {})) this.faith.set(k, v);
       } catch {
         /* a damaged cache is recomputed */
       }
@@ -193,12 +221,26 @@ class BatchScorer {
     return `${job.result?.mapsJob}|${a.id}|${a.modifiedAt}|${SUMMARY_TOLERANCE}|${side}`;
   }
 
+  /** Cache key of a map's deletion / insertion at a step count. */
+  static faithKey(job: JobRow, steps: number): string {
+    return `${job.result?.mapsJob}|${steps}`;
+  }
+
   get(key: string): Scores | undefined {
     return this.cache.get(key);
   }
 
+  getFaith(key: string): Faith | undefined {
+    return this.faith.get(key);
+  }
+
   get busy(): boolean {
     return this.running !== undefined;
+  }
+
+  /** Stops after the map in progress (the batch was deleted or the server closes). */
+  close(): void {
+    this.closed = true;
   }
 
   /** Starts scoring what is missing (or asks the running pass to look again when it ends). */
@@ -212,10 +254,11 @@ class BatchScorer {
         do {
           this.again = false;
           await this.pass(rec);
-        } while (this.again);
+          await this.faithPass(rec);
+        } while (this.again && !this.closed);
       } finally {
         this.running = undefined;
-        if (this.dirty) await this.save().catch(() => undefined);
+        if (this.dirty && !this.closed) await this.save().catch(() => undefined);
       }
     })();
     return this.running;
@@ -225,52 +268,163 @@ class BatchScorer {
     this.dirty = false;
     await writeFileAtomic(
       this.file,
-      JSON.stringify({ version: 1, tolerance: SUMMARY_TOLERANCE, entries: Object.fromEntries(this.cache) }),
+      JSON.stringify({
+        version: 2,
+        tolerance: SUMMARY_TOLERANCE,
+        entries: Object.fromEntries(this.cache),
+        faithfulness: Object.fromEntries(this.faith),
+      }),
     );
   }
 
   private async pass(rec: BatchRecord): Promise<void> {
+    const { ws } = this.deps;
     let sinceSave = 0;
     for (const item of rec.items) {
-      const job = this.ws.getJob(item.jobId);
+      if (this.closed) return;
+      const job = ws.getJob(item.jobId);
       if (job?.state !== 'done' || !job.result) continue;
-      const p = this.ws.getPainting(item.paintingId);
+      const p = ws.getPainting(item.paintingId);
       if (!p) continue;
-      const annotations = this.ws.listAnnotations(p.id);
       const side = sideOf(rec);
-      const missing = annotations.filter((a) => !this.cache.has(BatchScorer.key(job, a, side)));
+      const missing = ws.listAnnotations(p.id).filter((a) => !this.cache.has(BatchScorer.key(job, a, side)));
       if (!missing.length) continue;
-      let map: Awaited<ReturnType<typeof scoredMap>>;
+      let file: string;
       try {
-        map = await scoredMap(this.ws, job, side);
+        file = mapFile(ws, job, 'painting');
       } catch {
         continue; // maps gone: left out of the summary
       }
-      const { h: H, w: W } = map;
+      const regions: MetricRegion[] = [];
+      const unusable: typeof missing = [];
       for (const a of missing) {
-        let scores: Scores;
         try {
           // the region knows the painting's size, so it is scaled to the map's
-          const region = annotationRegion(a.doc, p);
-          const mask = rasterizeRegion(region, H, W);
-          const area = mask.reduce((s, v) => s + v, 0);
-          scores = { area };
-          if (area > 0) {
-            const s = scoreMap(map.data, H, W, { mask, tolerance: SUMMARY_TOLERANCE });
-            for (const k of METRIC_NAMES) scores[k] = Number.isFinite(s[k]) ? s[k] : null;
-          }
+          const { original: _original, ...region } = annotationRegion(a.doc, p);
+          regions.push({
+            annotationId: a.id,
+            label: region.label,
+            dimension: region.dimension ?? null,
+            region,
+          });
         } catch {
-          scores = { area: 0 };
-        }
-        this.cache.set(BatchScorer.key(job, a, side), scores);
-        this.dirty = true;
-        // let requests in between two maps' worth of sorting
-        await new Promise((r) => setImmediate(r));
-        if (++sinceSave >= 50) {
-          sinceSave = 0;
-          await this.save().catch(() => undefined);
+          unusable.push(a);
         }
       }
+      for (const a of unusable) this.cache.set(BatchScorer.key(job, a, side), { area: 0 });
+      let out: MetricOutput[] = [];
+      try {
+        // in the metrics worker thread: sorting every pixel of a painting-sized map stays off the HTTP thread
+        out = regions.length
+          ? await this.deps.compute.run({
+              op: 'metrics',
+              mapFile: file,
+              regions,
+              tolerance: SUMMARY_TOLERANCE,
+              toleranceInMapPixels: true,
+              paintingSize: [p.height, p.width],
+              side,
+            })
+          : [];
+      } catch {
+        if (this.closed) return;
+        continue; // the map could not be read: left out, tried again at the next pass
+      }
+      const byId = new Map(missing.map((a) => [a.id, a]));
+      for (const r of out) {
+        const a = byId.get(r.annotationId);
+        if (!a) continue;
+        const scores: Scores = { area: r.area };
+        if (r.scores)
+          for (const k of METRIC_NAMES) scores[k] = Number.isFinite(r.scores[k]) ? r.scores[k] : null;
+        this.cache.set(BatchScorer.key(job, a, side), scores);
+      }
+      this.dirty = true;
+      if (++sinceSave >= 20) {
+        sinceSave = 0;
+        await this.save().catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * Maps whose deletion / insertion the summary shows: finished, of a painting with regions, and computed
+   * already or made with the loaded model (the games need the model that made the map).
+   */
+  faithTargets(rec: BatchRecord, steps: number): JobRow[] {
+    const { ws, host } = this.deps;
+    const out: JobRow[] = [];
+    const seen = new Set<string>();
+    for (const item of rec.items) {
+      const job = ws.getJob(item.jobId);
+      if (job?.state !== 'done' || !job.result || seen.has(job.result.mapsJob)) continue;
+      if (!ws.getPainting(item.paintingId) || !ws.listAnnotations(item.paintingId).length) continue;
+      seen.add(job.result.mapsJob);
+      const otherModel = host.info !== undefined && host.info.fingerprint !== job.modelFingerprint;
+      if (otherModel && !this.faith.has(BatchScorer.faithKey(job, steps))) {
+        this.faithNote = `maps made with model ${job.modelId}, not the loaded ${host.info?.id}, get no deletion / insertion`;
+        continue;
+      }
+      out.push(job);
+    }
+    return out;
+  }
+
+  private async faithPass(rec: BatchRecord): Promise<void> {
+    const steps = stepsOf(rec);
+    this.faithNote = '';
+    if (!steps) return;
+    if (this.deps.paused(rec)) {
+      this.faithNote = 'paused while the batch is cancelled; Resume computes the rest';
+      return;
+    }
+    const { ws, host } = this.deps;
+    for (const job of this.faithTargets(rec, steps)) {
+      if (this.closed) return;
+      const key = BatchScorer.faithKey(job, steps);
+      if (this.faith.has(key)) continue;
+      const p = ws.getPainting(job.paintingId);
+      if (!p) continue;
+      if (host.state !== 'ready' || !host.info) {
+        this.faithNote = `waiting for a model (state: ${host.state})`;
+        return;
+      }
+      let rawFile: string;
+      try {
+        rawFile = mapFile(ws, job, 'raw');
+      } catch {
+        continue;
+      }
+      try {
+        const { result } = await host.faithfulness(
+          {
+            image: ws.paintingFile(p),
+            imageName: `painting "${p.name}"`,
+            maxMapPixels: this.deps.maxMapPixels,
+            view: job.view as ViewKind,
+            target: job.target as TargetSpec,
+            rawFile,
+            steps,
+          },
+          { waitMs: FAITHFULNESS_WAIT_MS },
+        );
+        this.faith.set(key, {
+          deletion: result.deletion,
+          insertion: result.insertion,
+          score: result.score,
+          deletionCurve: result.deletionCurve,
+          insertionCurve: result.insertionCurve,
+        });
+      } catch (e) {
+        if (this.closed || e instanceof ModelBusyError || e instanceof ModelUnavailableError) {
+          this.faithNote = (e as Error).message;
+          return; // tried again at the next pass
+        }
+        if (host.state !== 'ready') return; // the model is being switched
+        this.faith.set(key, { error: (e as Error).message });
+      }
+      this.dirty = true;
+      if (this.faith.size % 10 === 0) await this.save().catch(() => undefined);
     }
   }
 }
@@ -291,11 +445,21 @@ export function registerBatchRoutes(app: ArtprobeApp, ctx: AppContext): void {
     }
   }
   const scorers = new Map<string, BatchScorer>();
+  const deps: ScorerDeps = {
+    ws,
+    host: ctx.host,
+    maxMapPixels: queue.limits.maxMapPixels,
+    compute: ctx.compute.metrics,
+    paused: (rec) => present(rec).state === 'cancelled',
+  };
   const scorer = (rec: BatchRecord) => {
-    const s = scorers.get(rec.id) ?? new BatchScorer(ws, dir, rec.id);
+    const s = scorers.get(rec.id) ?? new BatchScorer(deps, dir, rec.id);
     scorers.set(rec.id, s);
     return s;
   };
+  app.addHook('onClose', async () => {
+    for (const s of scorers.values()) s.close();
+  });
   const save = (rec: BatchRecord) => writeFileAtomic(join(dir, `${rec.id}.json`), JSON.stringify(rec));
   const requireBatch = (id: string): BatchRecord => {
     const b = batches.get(id);
@@ -379,6 +543,7 @@ export function registerBatchRoutes(app: ArtprobeApp, ctx: AppContext): void {
       prompts: rec.prompts,
       probe: rec.probe,
       metricSide: sideOf(rec),
+      faithfulnessSteps: stepsOf(rec),
       paintings: new Set(live.map((i) => i.paintingId)).size,
       total,
       counts,
@@ -431,6 +596,7 @@ export function registerBatchRoutes(app: ArtprobeApp, ctx: AppContext): void {
         prompts,
         probe: body.probe ?? null,
         metricSide: body.metricSide ?? DEFAULT_METRIC_SIDE,
+        faithfulnessSteps: body.faithfulnessSteps ?? DEFAULT_FAITHFULNESS_STEPS,
         paintingIds: paintings.map((p) => p.id),
         items: [],
         notes,
@@ -551,6 +717,7 @@ export function registerBatchRoutes(app: ArtprobeApp, ctx: AppContext): void {
       const rec = requireBatch(req.params.id);
       for (const i of rec.items) await queue.cancel(i.jobId);
       batches.delete(rec.id);
+      scorers.get(rec.id)?.close();
       scorers.delete(rec.id);
       await rm(join(dir, `${rec.id}.json`), { force: true });
       await rm(join(dir, `${rec.id}.scores.json`), { force: true });
@@ -568,6 +735,7 @@ export function registerBatchRoutes(app: ArtprobeApp, ctx: AppContext): void {
     let pending = 0;
     let missingScores = false;
     const noRegions = new Set<string>();
+    const steps = stepsOf(rec);
     for (const i of rec.items) {
       const p = ws.getPainting(i.paintingId);
       if (!p) continue;
@@ -580,6 +748,7 @@ export function registerBatchRoutes(app: ArtprobeApp, ctx: AppContext): void {
       const annotations = ws.listAnnotations(p.id);
       if (!annotations.length) noRegions.add(p.name);
       let complete = true;
+      const faith = steps ? s.getFaith(BatchScorer.faithKey(job, steps)) : undefined;
       for (const a of annotations) {
         const sc = s.get(BatchScorer.key(job, a, sideOf(rec)));
         if (!sc) {
@@ -609,6 +778,11 @@ export function registerBatchRoutes(app: ArtprobeApp, ctx: AppContext): void {
           score: job.result.score,
         };
         for (const k of AGREEMENT_METRICS) if (sc[k] !== undefined) row[k] = sc[k];
+        if (faith) {
+          // a property of the map, the same for each of its regions
+          row.deletion = 'error' in faith ? null : faith.deletion;
+          row.insertion = 'error' in faith ? null : faith.insertion;
+        }
         rows.push(row);
       }
       if (complete) scored++;
@@ -618,12 +792,44 @@ export function registerBatchRoutes(app: ArtprobeApp, ctx: AppContext): void {
       notes.push(
         `${noRegions.size} painting(s) have no expert regions: ${[...noRegions].slice(0, 5).join(', ')}`,
       );
-    notes.push(
-      'deletion and insertion (faithfulness) need the model to score perturbed paintings; the server does not compute them yet',
-    );
+    // deletion / insertion of the maps of paintings with regions
+    const targets = steps ? s.faithTargets(rec, steps) : [];
+    let faithDone = 0;
+    const failed: string[] = [];
+    for (const job of targets) {
+      const f = s.getFaith(BatchScorer.faithKey(job, steps));
+      if (!f) continue;
+      faithDone++;
+      if ('error' in f) failed.push(f.error);
+    }
+    const paused = steps > 0 && deps.paused(rec);
+    const faithState = !steps
+      ? ('off' as const)
+      : faithDone >= targets.length
+        ? ('ready' as const)
+        : paused
+          ? ('paused' as const)
+          : ctx.host.state === 'ready' || ctx.host.state === 'loading'
+            ? ('computing' as const)
+            : ('unavailable' as const);
+    if (steps)
+      notes.push(
+        `deletion / insertion: area under the target's score curve (its unit: logit for prompts, probability for labels) as the map's most salient pixels are removed from (deletion, lower = more faithful) or put back into a blurred copy of (insertion, higher = more faithful) the model's input, ${steps} steps; one value per map, repeated on each of its regions`,
+      );
+    else notes.push('deletion / insertion were not asked for this batch (faithfulnessSteps 0)');
+    if (failed.length) notes.push(`deletion / insertion failed for ${failed.length} map(s): ${failed[0]}`);
+    if (faithState !== 'ready' && faithState !== 'off' && s.faithNote)
+      notes.push(`deletion / insertion: ${s.faithNote}`);
     return {
       batchId: rec.id,
-      state: missingScores || s.busy ? 'computing' : 'ready',
+      state: missingScores || s.busy || faithState === 'computing' ? 'computing' : 'ready',
+      faithfulness: {
+        steps,
+        state: faithState,
+        done: faithDone,
+        total: targets.length,
+        failed: failed.length,
+      },
       scored,
       maps,
       pending,
@@ -702,6 +908,13 @@ export function registerBatchRoutes(app: ArtprobeApp, ctx: AppContext): void {
     async (req, reply) => {
       const rec = requireBatch(req.params.id);
       const side = sideOf(rec);
+      const steps = stepsOf(rec);
+      const faithfulnessOf = (job: JobRow) => {
+        const f = steps ? scorer(rec).getFaith(BatchScorer.faithKey(job, steps)) : undefined;
+        return f && !('error' in f)
+          ? { faithfulness: { steps, deletion: f.deletion, insertion: f.insertion, score: f.score } }
+          : {};
+      };
       const files: Record<string, Uint8Array> = {};
       const entries: Record<string, unknown>[] = [];
       const regions: Region[] = [];
@@ -730,6 +943,7 @@ export function registerBatchRoutes(app: ArtprobeApp, ctx: AppContext): void {
           painting_size: job.result.paintingSize,
           map_painting: `maps/${job.id}.npy`,
           job: job.id,
+          ...faithfulnessOf(job),
         });
         if (seen.has(p.id)) continue;
         seen.add(p.id);

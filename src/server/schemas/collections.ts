@@ -118,7 +118,15 @@ export const BATCH_CREATE = Type.Object(
         minimum: 0,
         maximum: 8192,
         description:
-          'agreement is scored on maps and regions resized to this longest side (default 256, as the static report; 0: painting pixels, exact but slow)',
+          "default 0: agreement is scored on each map as the job stored it (the painting's pixels, or its copy within the server's map pixel budget), exactly as `artprobe regions score` scores it; a positive value resizes maps and regions to this longest side first (faster on large paintings, numbers differ slightly)",
+      }),
+    ),
+    faithfulnessSteps: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 64,
+        description:
+          "steps of the deletion and insertion games of each map of a painting with regions (default 16: 2 × 17 forward passes per model input, run on the model between the batch's jobs); 0: not computed",
       }),
     ),
   },
@@ -155,6 +163,9 @@ export const BATCH = Type.Object(
     prompts: Type.Array(Type.String()),
     probe: Nullable(BATCH_PROBE),
     metricSide: Type.Integer({ description: 'longest side agreement is scored at (0: painting pixels)' }),
+    faithfulnessSteps: Type.Integer({
+      description: 'steps of the deletion / insertion games (0: not computed)',
+    }),
     paintings: Type.Integer(),
     total: Type.Integer({ description: 'jobs (painting × method × target)' }),
     counts: BATCH_COUNTS,
@@ -217,6 +228,22 @@ export const BATCH_SUMMARY = Type.Object(
     pending: Type.Integer({ description: 'jobs of the batch not finished yet' }),
     tolerance: Type.Number({ description: 'pointing-game tolerance in pixels (of the scored maps)' }),
     metricSide: Type.Integer({ description: 'longest side the maps were scored at (0: painting pixels)' }),
+    faithfulness: Type.Object(
+      {
+        steps: Type.Integer({ description: 'steps per game (0: not asked for)' }),
+        state: Type.Enum(['off', 'computing', 'paused', 'ready', 'unavailable'], {
+          description:
+            'off: not asked for; computing; paused: the batch is cancelled; ready: every map has them; unavailable: no model is loaded',
+        }),
+        done: Type.Integer({ description: 'maps with deletion / insertion (or an error)' }),
+        total: Type.Integer({ description: 'maps of paintings with regions' }),
+        failed: Type.Integer(),
+      },
+      {
+        description:
+          "deletion / insertion of the maps (the model scores perturbed copies of each map's input)",
+      },
+    ),
     rows: Type.Array(AGREEMENT_ROW, { description: 'one per painting × region × method × target' }),
     notes: Type.Array(Type.String()),
   },
