@@ -60,7 +60,10 @@ export interface ReportOptions {
   opacity?: number;
   /** Longest side of embedded images in pixels (default 640). */
   maxSide?: number;
-  /** Metrics are computed on maps and masks resized to this longest side (default 256; 0 = painting pixels). */
+  /**
+   * Metrics are computed on maps and masks resized to this longest side (default 0: painting pixels, so the
+   * numbers equal `artprobe regions score` and the server's batch summaries).
+   */
   metricSide?: number;
   /**
    * Steps of the deletion / insertion games of each map of a painting with regions (default 16, as the server's
@@ -143,7 +146,7 @@ export async function collectReportData(clip: Clip, opts: ReportOptions): Promis
   const opacity = opts.opacity ?? 0.6;
   if (!(opacity >= 0 && opacity <= 1)) throw new Error(`report: opacity must be in [0, 1], got ${opacity}`);
   const maxSide = opts.maxSide ?? 640;
-  const metricSide = opts.metricSide ?? 256;
+  const metricSide = opts.metricSide ?? 0;
   const faithSteps = opts.faithfulnessSteps ?? DEFAULT_FAITHFULNESS_STEPS;
   if (faithSteps !== 0) checkFaithfulnessSteps(faithSteps);
   const notes: string[] = [];
@@ -189,7 +192,7 @@ export async function collectReportData(clip: Clip, opts: ReportOptions): Promis
     }
     const regions = regionsByImage.get(name) ?? [];
     const metrics: ReportMetric[] = [];
-    // metrics sort every pixel several times: at painting resolution they would dominate the run time
+    // an explicit metricSide trades exactness for speed on very large paintings
     const k = metricSide > 0 ? Math.min(1, metricSide / Math.max(W, H)) : 1;
     const [mh, mw] = [Math.max(1, Math.round(H * k)), Math.max(1, Math.round(W * k))];
     const small = regions.length ? result.entries.map((e) => resizeBilinear(e.painting, H, W, mh, mw)) : []; // [mh, mw] each

@@ -26,6 +26,8 @@ export interface ReportCliOptions {
   maxSide: number;
   /** Steps of the deletion / insertion games (0: none). */
   faithfulnessSteps?: number;
+  /** Longest side the agreement metrics are computed at (0: painting pixels). */
+  metricSide?: number;
   title?: string;
   out: string;
   quiet?: boolean;
@@ -72,6 +74,7 @@ export async function runReport(o: ReportCliOptions): Promise<void> {
       opacity: o.opacity,
       maxSide: o.maxSide,
       faithfulnessSteps: o.faithfulnessSteps,
+      metricSide: o.metricSide,
       title: o.title,
       modelName: o.model,
       out: o.out,

@@ -55,6 +55,12 @@ export function register(program: Command): void {
       640,
     )
     .option(
+      '--metric-side <px>',
+      'agreement metrics on maps and regions at this longest side (0: painting pixels, as `regions score`)',
+      intOption('--metric-side', 0, 8192),
+      0,
+    )
+    .option(
       '--faithfulness-steps <n>',
       'steps of the deletion / insertion games of each map of a painting with regions (0: none)',
       intOption('--faithfulness-steps', 0, 64),

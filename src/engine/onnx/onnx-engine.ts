@@ -73,12 +73,13 @@ export function onnxCacheKey(config: ClipConfig, weightsFingerprint: string): st
  * Rows per pass under the activation budgets (≥ 1, ≤ requested). Forward: a few live [T, 3W | M] buffers,
  * the scores and probabilities, and every layer's probabilities (the outputs of `imageAttentions`). Gradient:
  * every layer keeps its tape (≈ T·(8W + 3M) + 4·H·T² floats) plus probabilities and their gradients as outputs.
- * Shared image: the tape is kept once per pass, so a row costs one layer's backward buffers
- * (≈ T·(6W + 2M) + 4·H·T² floats) and its outputs.
+ * Shared image: the tape is kept once per pass, so a row costs one layer's backward buffers and its outputs;
+ * ORT's peak is ≈ T·(6W + 2M) + 20·H·T² floats a row (measured on ViT-L/14@336: 6 rows 4.9 GB peak RSS,
+ * 8 rows 11 GB), so that model gets 6 rows.
  *
  * @example
  * onnxBatchRows(vitB32, 64); // 64
- * onnxBatchRows(vitL336, 8, { sharedImage: true, outputsPerRow: 3 * 336 * 336 }); // 8
+ * onnxBatchRows(vitL336, 8, { sharedImage: true, outputsPerRow: 3 * 336 * 336 }); // 6
  */
 export function onnxBatchRows(config: ClipConfig, requested: number, shape: BatchShape = {}): number {
   const { width: W, mlpDim: M, heads: H, layers: L, grid: G } = config.vision;
@@ -87,7 +88,7 @@ export function onnxBatchRows(config: ClipConfig, requested: number, shape: Batc
   let fit: number;
   if (shape.forwardOnly) fit = FORWARD_BUDGET / (4 * (T * (4 * W + 2 * M) + 3 * attn + L * attn));
   else if (shape.sharedImage)
-    fit = GRADIENT_BUDGET / (4 * (T * (6 * W + 2 * M) + 4 * attn + (shape.outputsPerRow ?? 0)));
+    fit = GRADIENT_BUDGET / (4 * (T * (6 * W + 2 * M) + 20 * attn + (shape.outputsPerRow ?? 0)));
   else fit = GRADIENT_BUDGET / (4 * L * (T * (8 * W + 3 * M) + 6 * attn));
   return Math.max(1, Math.min(Math.floor(requested), Math.floor(fit)));
 }
