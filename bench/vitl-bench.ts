@@ -125,6 +125,8 @@ export async function runVitlBench(o: { quick: boolean; log: (s: string) => void
       { method: 'rollout', params: {} },
       { method: 'chefer-last', params: {} },
       { method: 'chefer-all', params: {} },
+      { method: 'legrad', params: {} },
+      { method: 'grad-eclip', params: {} },
       { method: 'occlusion', params: { window: 28, stride: 28 } },
     ];
     const rows: VitlRow[] = [];
