@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SlowFirstSequencer } from './test/slow-first-sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -9,6 +10,7 @@ export default defineConfig({
     // two test files at a time: vitest's default on a 2-core machine is one (cpus − 1), and many files wait on
     // single-threaded wasm, a browser or a child process; ONNX sessions size their threads to the machine
     maxWorkers: 2,
+    sequence: { sequencer: SlowFirstSequencer },
     reporters: ['default'],
   },
 });
