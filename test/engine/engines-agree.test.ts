@@ -141,6 +141,6 @@ describeShared(
           1e-4 * Math.max(1, Math.abs(et.score)),
         );
       }
-    });
+    }, 600_000); // two explain processes of every method on a 577-token model, the tfjs one on wasm (~2 min alone)
   },
 );
