@@ -28,6 +28,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { Type } from 'typebox';
+import { slugify } from '../../attribution/manifest.ts';
 import { isMethodId } from '../../attribution/method-params.ts';
 import { describeTarget, type TargetSpec } from '../../attribution/target.ts';
 import type { ViewKind } from '../../attribution/views.ts';
@@ -881,12 +882,7 @@ export function registerBatchRoutes(app: ArtprobeApp, ctx: AppContext): void {
         await scorer(rec).kick(rec);
         out = summary(rec);
       }
-      const slug =
-        rec.name
-          .toLowerCase()
-          .replace(/[^a-z0-9]+/g, '-')
-          .replace(/^-+|-+$/g, '')
-          .slice(0, 60) || 'batch';
+      const slug = slugify(rec.name, 60);
       reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="artprobe-agreement-${slug}.csv"`);
@@ -978,12 +974,7 @@ export function registerBatchRoutes(app: ArtprobeApp, ctx: AppContext): void {
           'Reproduce its numbers with:\n  artprobe regions score --explanations . --annotations annotations.jsonld --json\n',
       );
       const zip = zipSync(files, { level: 1 });
-      const slug =
-        rec.name
-          .toLowerCase()
-          .replace(/[^a-z0-9]+/g, '-')
-          .replace(/^-+|-+$/g, '')
-          .slice(0, 60) || 'batch';
+      const slug = slugify(rec.name, 60);
       reply
         .type('application/zip')
         .header('content-disposition', `attachment; filename="artprobe-maps-${slug}.zip"`);
