@@ -503,22 +503,9 @@ function visionForward(
   attentions: boolean,
 ): VisionPass {
   const v = cfg.vision;
-  const { patchSize: P, grid: G, width: W, heads: H, layers: L } = v;
+  const { grid: G, width: W, heads: H, layers: L } = v;
   const T = G * G + 1;
-  const p6 = g.op('Reshape', [pixels, g.i64([-1, 3, G, P, G, P])]); // [B, 3, S, S] -> [B, 3, G, P, G, P]
-  const p6t = g.op('Transpose', [p6], { perm: [0, 2, 4, 1, 3, 5] }); // [B, G, G, 3, P, P]
-  const flat = g.op('Reshape', [p6t, g.i64([-1, 3 * P * P])]); // [B·G², 3P²]
-  const patches = g.op('Reshape', [
-    g.op('Gemm', [flat, g.weight('v.patch')], { transB: 1 }),
-    g.i64([-1, G * G, W]),
-  ]); // [B, G², W]
-  const batch = g.op('Shape', [pixels], { end: 1 }); // [1] = B
-  const cls = g.op('Expand', [g.weight('v.cls'), g.op('Concat', [batch, g.i64([1, W])], { axis: 0 })]); // [B, 1, W]
-  const tokens = g.op('Add', [g.op('Concat', [cls, patches], { axis: 1 }), g.weight('v.pos')]); // [B, T, W]
-  const lnPre = layerNorm(g, g.op('Reshape', [tokens, g.i64([-1, W])]), 'v.ln_pre', v.eps, saveFrom < 0, [
-    T,
-    W,
-  ]); // [B·T, W]
+  const lnPre = layerNorm(g, patchTokens(g, cfg, pixels), 'v.ln_pre', v.eps, saveFrom < 0, [T, W]); // [B·T, W]
   const tw: Tower = { cfg: v, prefix: 'v.', qkvShape: g.i64([-1, T, 3, H, W / H]), tokens: T };
   let x = lnPre.y;
   const probs: string[] = [];
@@ -617,8 +604,12 @@ function textGraph(g: GraphBuilder, cfg: ClipConfig): void {
 
 /** Patch embedding, class token, positions and ln_pre: pixels [B, 3, S, S] -> x0 [B·T, W] (no tape). */
 function visionEmbed(g: GraphBuilder, cfg: ClipConfig, pixels: string): string {
-  const v = cfg.vision;
-  const { patchSize: P, grid: G, width: W } = v;
+  return layerNorm(g, patchTokens(g, cfg, pixels), 'v.ln_pre', cfg.vision.eps, false).y; // [B·T, W]
+}
+
+/** Patch embedding, class token and positions, before ln_pre: pixels [B, 3, S, S] -> [B·T, W]. */
+function patchTokens(g: GraphBuilder, cfg: ClipConfig, pixels: string): string {
+  const { patchSize: P, grid: G, width: W } = cfg.vision;
   const p6 = g.op('Reshape', [pixels, g.i64([-1, 3, G, P, G, P])]); // [B, 3, S, S] -> [B, 3, G, P, G, P]
   const p6t = g.op('Transpose', [p6], { perm: [0, 2, 4, 1, 3, 5] }); // [B, G, G, 3, P, P]
   const flat = g.op('Reshape', [p6t, g.i64([-1, 3 * P * P])]); // [B·G², 3P²]
@@ -629,7 +620,7 @@ function visionEmbed(g: GraphBuilder, cfg: ClipConfig, pixels: string): string {
   const batch = g.op('Shape', [pixels], { end: 1 }); // [1] = B
   const cls = g.op('Expand', [g.weight('v.cls'), g.op('Concat', [batch, g.i64([1, W])], { axis: 0 })]); // [B, 1, W]
   const tokens = g.op('Add', [g.op('Concat', [cls, patches], { axis: 1 }), g.weight('v.pos')]); // [B, T, W]
-  return layerNorm(g, g.op('Reshape', [tokens, g.i64([-1, W])]), 'v.ln_pre', v.eps, false).y; // [B·T, W]
+  return g.op('Reshape', [tokens, g.i64([-1, W])]); // [B, T, W] -> [B·T, W]
 }
 
 /** The CLS row of a token stream: [B·T, W] -> [B, T, W] -> [B, W]. */

@@ -93,6 +93,11 @@ export function onnxBatchRows(config: ClipConfig, requested: number, shape: Batc
   return Math.max(1, Math.min(Math.floor(requested), Math.floor(fit)));
 }
 
+/** Outputs `<name>_<l>` of layers 0..L−1 as a list: empty arrays below `from`. */
+function perLayer(out: Record<string, Float32Array>, name: string, from: number, L: number): Float32Array[] {
+  return Array.from({ length: L }, (_, l) => (l < from ? new Float32Array(0) : out[`${name}_${l}`]));
+}
+
 /** n rows run in passes of at most `batch`; feeds(o, b) gives the inputs of rows [o, o + b). */
 interface RowRequest {
   n: number;
@@ -289,10 +294,9 @@ export class OnnxEngine implements ClipEngine {
         sizes[`dattn_${l}`] = H * T * T;
       }
       const out = await this.runRows(attnGradKind(fromLayer), req, sizes, perImage);
-      const layer = (name: string, l: number) => (l < fromLayer ? new Float32Array(0) : out[`${name}_${l}`]);
       return {
-        probs: Array.from({ length: L }, (_, l) => layer('attn', l)),
-        grads: Array.from({ length: L }, (_, l) => layer('dattn', l)),
+        probs: perLayer(out, 'attn', fromLayer, L),
+        grads: perLayer(out, 'dattn', fromLayer, L),
         scores: out.scores,
       };
     });
@@ -315,10 +319,9 @@ export class OnnxEngine implements ClipEngine {
         sizes[`dattn_${l}`] = H * T * T;
       }
       const out = await this.runRows(legradKind(fromLayer), req, sizes);
-      const layer = (name: string, l: number) => (l < fromLayer ? new Float32Array(0) : out[`${name}_${l}`]);
       return {
-        grads: Array.from({ length: L }, (_, l) => layer('dattn', l)),
-        layerScores: Array.from({ length: L }, (_, l) => layer('score', l)),
+        grads: perLayer(out, 'dattn', fromLayer, L),
+        layerScores: perLayer(out, 'score', fromLayer, L),
         scores: out.scores,
       };
     });
@@ -391,10 +394,9 @@ export class OnnxEngine implements ClipEngine {
       for (let l = fromLayer; l < L; l++) sizes[`attn_${l}`] = sizes[`dattn_${l}`] = H * C * C;
       const batch = Math.min(TEXT_GRAD_BATCH, this.maxBatch);
       const out = await this.runRows(textAttnGradKind(fromLayer), { n: B, batch, feeds }, sizes);
-      const layer = (name: string, l: number) => (l < fromLayer ? new Float32Array(0) : out[`${name}_${l}`]);
       return {
-        probs: Array.from({ length: L }, (_, l) => layer('attn', l)),
-        grads: Array.from({ length: L }, (_, l) => layer('dattn', l)),
+        probs: perLayer(out, 'attn', fromLayer, L),
+        grads: perLayer(out, 'dattn', fromLayer, L),
         scores: out.scores,
       };
     });
