@@ -13,8 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { describe } from 'vitest';
-import { repoRoot } from '../helpers/shared-data.ts';
+import { describe, it } from 'vitest';
+import { hasShared, repoRoot, sharedPath } from '../helpers/shared-data.ts';
 
 export const CHROMIUM = process.env.ARTPROBE_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(repoRoot, 'test-output', 'screenshots');
@@ -29,6 +29,23 @@ export function describeBrowser(name: string, fn: () => void): void {
     return;
   }
   describe(name, fn);
+}
+
+/**
+ * {@link describeBrowser} that also needs shared data (paths as parts under ../shared); without it the suite is
+ * skipped with a loud warning naming what is missing.
+ *
+ * @example
+ * describeBrowserShared('UI end to end', [['toy', 'A', 'model']], () => { ... });
+ */
+export function describeBrowserShared(name: string, needs: string[][], fn: () => void): void {
+  if (hasShared(...needs)) {
+    describeBrowser(name, fn);
+    return;
+  }
+  const missing = needs.filter((p) => !hasShared(p)).map((p) => sharedPath(...p));
+  console.warn(`\n!!! SKIPPED "${name}": shared data missing: ${missing.join(', ')}\n`);
+  describeBrowser(`${name} (skipped: no shared data)`, () => it.skip('needs shared data', fn));
 }
 
 /** Launches headless Chromium with the flags that keep it off the network. */
